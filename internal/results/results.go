@@ -1,0 +1,243 @@
+// Package results holds the results.json contract (DESIGN.md 3) shared by the plugin, the bridge
+// and the dashboard, and the rules that turn tier outcomes into a level and a verdict. The rules
+// live here, once, so no reader can compute a different verdict from the same file.
+package results
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Schema is the version of the results.json layout written by this package.
+const Schema = 1
+
+// Status is the outcome of a tier or a check.
+type Status string
+
+// Tier and check outcomes. Skip is only for an intentional, declared reason; Unverified is for
+// infrastructure errors, timeouts, missing tools, or an earlier abort.
+const (
+	Pass       Status = "pass"
+	Fail       Status = "fail"
+	Skip       Status = "skip"
+	Unverified Status = "unverified"
+)
+
+// Verdicts of a whole run.
+const (
+	VerdictPass       = "pass"
+	VerdictFail       = "fail"
+	VerdictUnverified = "unverified"
+)
+
+// Tier names in ladder order. Level N is reached when tiers up to the Nth rung hold.
+const (
+	TierInstall    = "install"
+	TierUpgrade    = "upgrade"
+	TierBackup     = "backup"
+	TierRestore    = "restore"
+	TierFunctional = "functional"
+	TierLint       = "lint"
+)
+
+// rungs maps each level to the tiers that make it up (L3 is backup AND restore).
+var rungs = [][]string{
+	{TierInstall},
+	{TierUpgrade},
+	{TierBackup, TierRestore},
+	{TierFunctional},
+	{TierLint},
+}
+
+// Check is one assertion inside a tier.
+type Check struct {
+	Name   string `json:"name"`
+	Status Status `json:"status"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Tier is one rung's outcome.
+type Tier struct {
+	Name      string  `json:"name"`
+	Status    Status  `json:"status"`
+	Reason    string  `json:"reason,omitempty"`
+	DurationS float64 `json:"duration_s"`
+	Checks    []Check `json:"checks"`
+}
+
+// UpgradeBase records which release the upgrade started from, or why there was none.
+type UpgradeBase struct {
+	Version string `json:"version,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// Teardown records whether the run left anything behind.
+type Teardown struct {
+	Clean   bool     `json:"clean"`
+	Residue []string `json:"residue,omitempty"`
+}
+
+// Results is the whole results.json document.
+type Results struct {
+	Schema      int               `json:"schema"`
+	RunID       string            `json:"run_id"`
+	Recipe      string            `json:"recipe"`
+	Repo        string            `json:"repo,omitempty"`
+	PR          string            `json:"pr,omitempty"`
+	Ref         string            `json:"ref"`
+	Mode        string            `json:"mode"`
+	Domain      string            `json:"domain"`
+	Started     time.Time         `json:"started"`
+	Finished    time.Time         `json:"finished"`
+	DurationS   float64           `json:"duration_s"`
+	UpgradeBase UpgradeBase       `json:"upgrade_base"`
+	Tiers       []Tier            `json:"tiers"`
+	Level       int               `json:"level"`
+	Verdict     string            `json:"verdict"`
+	Deploys     int               `json:"deploys"`
+	Teardown    Teardown          `json:"teardown"`
+	Manifest    map[string]string `json:"manifest"`
+	Artifacts   map[string]string `json:"artifacts"`
+	// FailureExcerpt is the log tail of the first failing tier, for summaries and the dashboard.
+	FailureExcerpt string `json:"failure_excerpt,omitempty"`
+}
+
+// Tier returns the named tier, or nil when the run never reached it.
+func (r *Results) Tier(name string) *Tier {
+	for i := range r.Tiers {
+		if r.Tiers[i].Name == name {
+			return &r.Tiers[i]
+		}
+	}
+	return nil
+}
+
+// Level is the highest rung such that it and every rung below it is pass or an intentional skip.
+// A rung whose tier is missing does not hold.
+func Level(tiers []Tier) int {
+	byName := map[string]Status{}
+	for _, t := range tiers {
+		byName[t.Name] = t.Status
+	}
+	level := 0
+	for _, rung := range rungs {
+		for _, name := range rung {
+			s, ok := byName[name]
+			if !ok || (s != Pass && s != Skip) {
+				return level
+			}
+		}
+		level++
+	}
+	return level
+}
+
+// Verdict is pass only when no tier failed or went unverified and at least one tier passed;
+// any fail makes it fail; otherwise (an unverified tier, or nothing verified at all) unverified.
+func Verdict(tiers []Tier) string {
+	passed, unverified := false, false
+	for _, t := range tiers {
+		switch t.Status {
+		case Fail:
+			return VerdictFail
+		case Unverified:
+			unverified = true
+		case Pass:
+			passed = true
+		case Skip:
+		default:
+			unverified = true // an unknown status can never count as green
+		}
+	}
+	if unverified || !passed {
+		return VerdictUnverified
+	}
+	return VerdictPass
+}
+
+// Finalize derives level, verdict and duration from the tiers, so callers cannot set them by hand.
+func (r *Results) Finalize(finished time.Time) {
+	r.Schema = Schema
+	r.Finished = finished
+	r.DurationS = finished.Sub(r.Started).Seconds()
+	r.Level = Level(r.Tiers)
+	r.Verdict = Verdict(r.Tiers)
+	if r.Verdict == VerdictPass && !r.Teardown.Clean {
+		// A run that leaves things behind on the shared swarm is not a clean green.
+		r.Verdict = VerdictUnverified
+	}
+	if r.Verdict == VerdictPass && r.Deploys != 1 {
+		// Deploy-count guard: exactly one `abra app new` per app, or the tiers may describe
+		// different deployments than the one that was upgraded and restored.
+		r.Verdict = VerdictUnverified
+	}
+}
+
+// ExitCode maps a verdict to the plugin's exit code (DESIGN.md 3).
+func ExitCode(verdict string) int {
+	switch verdict {
+	case VerdictPass:
+		return 0
+	case VerdictFail:
+		return 1
+	default:
+		return 3
+	}
+}
+
+// WriteFile writes r as JSON atomically: a temp file in the same directory, fsync, then rename, so
+// a reader never sees half a document.
+func WriteFile(path string, r *Results) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode results: %w", err)
+	}
+	return writeAtomic(path, append(data, '\n'))
+}
+
+// ReadFile reads a results.json, refusing a schema it does not know.
+func ReadFile(path string) (*Results, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
+	}
+	var r Results
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("parse results %s: %w", path, err)
+	}
+	if r.Schema != Schema {
+		return nil, fmt.Errorf("results %s: schema %d, want %d", path, r.Schema, Schema)
+	}
+	return &r, nil
+}
+
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after a successful rename
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		return fmt.Errorf("chmod %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rename into %s: %w", path, err)
+	}
+	return nil
+}

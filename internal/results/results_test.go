@@ -1,0 +1,107 @@
+package results
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func tiers(statuses ...Status) []Tier {
+	names := []string{TierInstall, TierUpgrade, TierBackup, TierRestore, TierFunctional, TierLint}
+	var out []Tier
+	for i, s := range statuses {
+		out = append(out, Tier{Name: names[i], Status: s})
+	}
+	return out
+}
+
+func TestLevelAndVerdict(t *testing.T) {
+	tests := []struct {
+		name        string
+		tiers       []Tier
+		wantLevel   int
+		wantVerdict string
+	}{
+		{"everything passing reaches level 5", tiers(Pass, Pass, Pass, Pass, Pass, Pass), 5, VerdictPass},
+		{"install, upgrade, backup and restore passing is level 3", tiers(Pass, Pass, Pass, Pass), 3, VerdictPass},
+		{"a declared skip of upgrade still climbs", tiers(Pass, Skip, Pass, Pass), 3, VerdictPass},
+		{"a failed upgrade caps the level at 1 and fails", tiers(Pass, Fail, Pass, Pass), 1, VerdictFail},
+		{"backup passing but restore failing caps at 2", tiers(Pass, Pass, Pass, Fail), 2, VerdictFail},
+		{"an unverified tier is never green", tiers(Pass, Pass, Unverified), 2, VerdictUnverified},
+		{"a failed install is level 0", tiers(Fail, Unverified, Unverified, Unverified), 0, VerdictFail},
+		{"all skipped verifies nothing", tiers(Skip, Skip), 2, VerdictUnverified},
+		{"no tiers at all verifies nothing", nil, 0, VerdictUnverified},
+		{"an unknown status is never green", []Tier{{Name: TierInstall, Status: "passed"}}, 0, VerdictUnverified},
+		{"a fail above a pass still fails the verdict", tiers(Pass, Pass, Pass, Pass, Fail), 3, VerdictFail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.wantLevel, Level(tt.tiers))
+			assert.Equal(t, tt.wantVerdict, Verdict(tt.tiers))
+		})
+	}
+}
+
+func TestFinalizeWithResidueIsNotGreen(t *testing.T) {
+	r := &Results{Started: time.Now(), Tiers: tiers(Pass, Pass, Pass, Pass)}
+	r.Teardown = Teardown{Clean: false, Residue: []string{"volume x"}}
+	r.Finalize(time.Now())
+	assert.Equal(t, VerdictUnverified, r.Verdict)
+	assert.Equal(t, 3, ExitCode(r.Verdict))
+}
+
+func TestFinalizeDeployCountGuard(t *testing.T) {
+	for _, deploys := range []int{0, 2} {
+		r := &Results{Started: time.Now(), Tiers: tiers(Pass, Pass, Pass, Pass), Deploys: deploys, Teardown: Teardown{Clean: true}}
+		r.Finalize(time.Now())
+		assert.Equal(t, VerdictUnverified, r.Verdict, "%d app new calls must not be green", deploys)
+	}
+	r := &Results{Started: time.Now(), Tiers: tiers(Pass, Pass, Pass, Pass), Deploys: 1, Teardown: Teardown{Clean: true}}
+	r.Finalize(time.Now())
+	assert.Equal(t, VerdictPass, r.Verdict)
+}
+
+func TestExitCodes(t *testing.T) {
+	assert.Equal(t, 0, ExitCode(VerdictPass))
+	assert.Equal(t, 1, ExitCode(VerdictFail))
+	assert.Equal(t, 3, ExitCode(VerdictUnverified))
+}
+
+func TestWriteFileIsAtomicAndRoundTrips(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "results.json")
+	r := &Results{RunID: "drone-1", Recipe: "sample", Started: time.Now().Add(-time.Minute), Tiers: tiers(Pass, Skip, Pass, Pass), Deploys: 1,
+		Teardown: Teardown{Clean: true}, Manifest: map[string]string{}, Artifacts: map[string]string{}}
+	r.Finalize(time.Now())
+	require.NoError(t, WriteFile(path, r))
+	got, err := ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, 3, got.Level)
+	assert.Equal(t, VerdictPass, got.Verdict)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "no temp file may be left beside results.json")
+}
+
+func TestReadFileRefusesUnknownSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "results.json")
+	require.NoError(t, os.WriteFile(path, []byte(`{"schema": 2}`), 0o644))
+	_, err := ReadFile(path)
+	assert.ErrorContains(t, err, "schema 2")
+}
+
+func TestSummaryShowsEveryTierAndTheExcerpt(t *testing.T) {
+	r := &Results{Recipe: "sample", Ref: "0123456789abcdef", Started: time.Now(),
+		Tiers:          []Tier{{Name: TierInstall, Status: Pass}, {Name: TierUpgrade, Status: Fail, Reason: "data | gone"}},
+		FailureExcerpt: "boom", Teardown: Teardown{Clean: true}}
+	r.Finalize(time.Now())
+	s := Summary(r)
+	assert.Contains(t, s, "verdict **FAIL**, level 1/5")
+	assert.Contains(t, s, "| upgrade | ❌ fail | data \\| gone |")
+	assert.Contains(t, s, "boom")
+	assert.Contains(t, s, "ref `0123456789ab`")
+}

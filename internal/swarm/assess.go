@@ -1,0 +1,176 @@
+package swarm
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/swarm"
+)
+
+// serviceState is what one evaluation saw of one service.
+type serviceState struct {
+	name    string // full service name
+	job     bool
+	desired uint64
+	ready   uint64 // current-spec tasks running (and healthy) for the stability window, or complete for jobs
+	// settleAt is when the youngest running-and-healthy task that is not yet counted (it is still
+	// inside the stability window) will count; zero when there is none.
+	settleAt time.Time
+	update   *swarm.UpdateStatus
+	latest   *swarm.Task // newest task, preferring the current spec, for the state line
+	health   string      // container health of the newest running task when not healthy
+}
+
+// failingUpdate lists the update states that mean the deployment did not take. rollback_completed
+// is among them: the service then runs the previous spec, so it can never converge on what was
+// deployed, and waiting would only burn the timeout.
+var failingUpdate = map[swarm.UpdateState]bool{
+	swarm.UpdateStatePaused:            true,
+	swarm.UpdateStateRollbackStarted:   true,
+	swarm.UpdateStateRollbackPaused:    true,
+	swarm.UpdateStateRollbackCompleted: true,
+}
+
+func (s serviceState) converged() bool {
+	if s.update != nil && s.update.State != swarm.UpdateStateCompleted {
+		return false
+	}
+	if s.job {
+		return s.ready >= s.desired
+	}
+	return s.ready == s.desired
+}
+
+// line is the one-line human summary used in timeouts and progress logs.
+func (s serviceState) line(stack string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %d/%d", shortName(stack, s.name), s.ready, s.desired)
+	if s.latest == nil {
+		b.WriteString(": no tasks yet")
+	} else {
+		st := s.latest.Status
+		fmt.Fprintf(&b, ": task state '%s'", st.State)
+		if st.Err != "" {
+			fmt.Fprintf(&b, " error %q", st.Err)
+		} else if st.Message != "" && st.Message != string(st.State) {
+			fmt.Fprintf(&b, " (%s)", st.Message)
+		}
+	}
+	if s.health != "" {
+		fmt.Fprintf(&b, ", health '%s'", s.health)
+	}
+	if !s.settleAt.IsZero() {
+		b.WriteString(", settling")
+	}
+	if s.update != nil && s.update.State != swarm.UpdateStateCompleted {
+		fmt.Fprintf(&b, ", update '%s'", s.update.State)
+	}
+	return b.String()
+}
+
+// assess evaluates one service from its tasks at time now. health maps container IDs of running
+// tasks to their Docker health status ("" or absent: no healthcheck). A running task counts only
+// once it has been running for stableFor: a task that crashes a moment after starting is briefly
+// "running", and converging on that moment would be a false green. Pure, so it is tested with
+// plain values.
+func assess(svc swarm.Service, tasks []swarm.Task, health map[string]string, now time.Time, stableFor time.Duration) serviceState {
+	s := serviceState{name: svc.Spec.Name, job: isJob(svc), update: svc.UpdateStatus, desired: desiredTasks(svc)}
+	var newestCurrent, newestAny *swarm.Task
+	for i := range tasks {
+		t := &tasks[i]
+		if newestAny == nil || t.Status.Timestamp.After(newestAny.Status.Timestamp) {
+			newestAny = t
+		}
+		if !currentSpec(svc, *t) {
+			continue
+		}
+		if newestCurrent == nil || t.Status.Timestamp.After(newestCurrent.Status.Timestamp) {
+			newestCurrent = t
+		}
+		if s.job {
+			if t.Status.State == swarm.TaskStateComplete {
+				s.ready++
+			}
+			continue
+		}
+		if t.DesiredState != swarm.TaskStateRunning || t.Status.State != swarm.TaskStateRunning {
+			continue
+		}
+		if h := health[containerID(*t)]; h != "" && h != "healthy" {
+			s.health = h
+			continue
+		}
+		if at := t.Status.Timestamp.Add(stableFor); at.After(now) {
+			if at.After(s.settleAt) {
+				s.settleAt = at
+			}
+			continue
+		}
+		s.ready++
+	}
+	s.latest = newestCurrent
+	if s.latest == nil {
+		s.latest = newestAny
+	}
+	return s
+}
+
+// failedSince reports whether t is a failure of svc's current spec at or after since: failed,
+// rejected (e.g. image missing), or — for a long-running service — exited at all, because a
+// replicated service that completes is a crash too.
+func failedSince(svc swarm.Service, t swarm.Task, since time.Time) bool {
+	if t.Status.Timestamp.Before(since) || !currentSpec(svc, t) {
+		return false
+	}
+	switch t.Status.State {
+	case swarm.TaskStateFailed, swarm.TaskStateRejected:
+		return true
+	case swarm.TaskStateComplete:
+		return !isJob(svc)
+	}
+	return false
+}
+
+// currentSpec reports whether task t was made from svc's current spec. Tasks carry a copy of the
+// task template; the container spec (image, command, env, mounts, secrets, configs, healthcheck)
+// plus the force-update counter is what makes swarm replace a task, so that is what is compared.
+// Old-spec tasks, and tasks of a spec that was rolled back, are thereby never counted.
+func currentSpec(svc swarm.Service, t swarm.Task) bool {
+	return t.Spec.ForceUpdate == svc.Spec.TaskTemplate.ForceUpdate &&
+		reflect.DeepEqual(t.Spec.ContainerSpec, svc.Spec.TaskTemplate.ContainerSpec)
+}
+
+func isJob(svc swarm.Service) bool {
+	return svc.Spec.Mode.ReplicatedJob != nil || svc.Spec.Mode.GlobalJob != nil
+}
+
+// desiredTasks prefers the daemon's own count (it knows the eligible nodes of a global service),
+// falling back to the replica count. For a replicated job it is the completions wanted (Docker's
+// defaults: TotalCompletions = MaxConcurrent = 1); job services are rare in recipes.
+func desiredTasks(svc swarm.Service) uint64 {
+	if j := svc.Spec.Mode.ReplicatedJob; j != nil {
+		switch {
+		case j.TotalCompletions != nil:
+			return *j.TotalCompletions
+		case j.MaxConcurrent != nil:
+			return *j.MaxConcurrent
+		}
+		return 1
+	}
+	if svc.ServiceStatus != nil {
+		return svc.ServiceStatus.DesiredTasks
+	}
+	if r := svc.Spec.Mode.Replicated; r != nil && r.Replicas != nil {
+		return *r.Replicas
+	}
+	return 0
+}
+
+func containerID(t swarm.Task) string {
+	if t.Status.ContainerStatus == nil {
+		return ""
+	}
+	return t.Status.ContainerStatus.ContainerID
+}

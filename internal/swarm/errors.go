@@ -1,0 +1,61 @@
+package swarm
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// RollbackError means a service's update failed: swarm started (or finished) rolling it back, or
+// paused it. The deployment did not take; waiting longer cannot change that.
+//
+// State is what swarm showed when the wait looked: usually rollback_started, but swarm can start
+// and complete a rollback within the same millisecond (seen here when the only new task failed at
+// once), so rollback_completed means the same failure.
+type RollbackError struct {
+	Service  string   // full service name, <stack>_<service>
+	State    string   // UpdateStatus.State: rollback_started, rollback_paused, paused or rollback_completed
+	Message  string   // UpdateStatus.Message from swarm
+	TaskErr  string   // swarm's error for the newest task that failed since the wait began, if any
+	LastLogs []string // last log lines of that task, if any
+}
+
+func (e *RollbackError) Error() string {
+	msg := fmt.Sprintf("service %s: update failed, swarm state %q: %s", e.Service, e.State, e.Message)
+	if e.TaskErr != "" {
+		msg += " (failed task: " + e.TaskErr + ")"
+	}
+	return msg
+}
+
+// CrashLoopError means a service's current tasks keep failing: enough of them failed or exited
+// since the wait began that waiting out the timeout would only repeat it.
+type CrashLoopError struct {
+	Service  string   // full service name, <stack>_<service>
+	Failures int      // failed tasks of the current spec counted since the wait began
+	ExitCode int      // exit code of the most recent failed task (0 when it never ran, e.g. rejected)
+	Err      string   // swarm's error for the most recent failed task, e.g. "task: non-zero exit (1)"
+	LastLogs []string // last log lines (stdout and stderr interleaved) of the most recent failed task
+}
+
+func (e *CrashLoopError) Error() string {
+	return fmt.Sprintf("service %s is crash-looping: %d tasks failed since the wait began (last: exit code %d, %s)",
+		e.Service, e.Failures, e.ExitCode, e.Err)
+}
+
+// TimeoutError means the stack did not converge before the timeout or the context ended. It wraps
+// the context's error, so errors.Is(err, context.DeadlineExceeded) and context.Canceled work.
+type TimeoutError struct {
+	Stack    string
+	Waited   time.Duration
+	Services []string // one state line per service, e.g. "app 0/1: task state 'starting'"
+	Cause    error
+}
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("stack %s did not converge after %s: %s",
+		e.Stack, e.Waited.Round(time.Second), strings.Join(e.Services, "; "))
+}
+
+// Unwrap returns the context error that ended the wait.
+func (e *TimeoutError) Unwrap() error { return e.Cause }

@@ -1,0 +1,170 @@
+package swarm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+)
+
+const (
+	// containersGoneWithin bounds the wait for swarm to stop and remove the task containers of
+	// removed services; what is left after it is force-removed.
+	containersGoneWithin = 60 * time.Second
+	// containersRecheck is the safety net under the container event stream.
+	containersRecheck = time.Second
+	// busyRetryFor and busyRetryEvery: a network keeps its endpoints for a moment after its last
+	// container is gone, and no event says when they are released, so removal is retried briefly.
+	busyRetryFor   = 20 * time.Second
+	busyRetryEvery = 250 * time.Millisecond
+)
+
+// TeardownReport names objects of one stack, by kind: what Teardown removed, or what Residue found.
+type TeardownReport struct {
+	Services   []string
+	Containers []string // Teardown: force-removed leftovers; Residue: containers still present
+	Volumes    []string
+	Secrets    []string
+	Configs    []string
+	Networks   []string
+	EnvRemoved bool // Teardown removed the app's .env file
+}
+
+// Empty reports whether the report names nothing at all.
+func (r TeardownReport) Empty() bool {
+	return len(r.Services) == 0 && len(r.Containers) == 0 && len(r.Volumes) == 0 &&
+		len(r.Secrets) == 0 && len(r.Configs) == 0 && len(r.Networks) == 0 && !r.EnvRemoved
+}
+
+// Teardown removes one app: its services, then (once swarm has removed their containers) its
+// secrets, configs, volumes and networks (see the package doc for which objects are the stack's),
+// and the app's .env file at envPath when envPath is not empty (a missing file is fine). Images are
+// never removed. It goes on past failures, returning every one joined, each naming its object.
+// Idempotent: on a stack with nothing left it removes nothing and returns an Empty report and nil.
+//
+// Secrets go before volumes and networks because abra's secrets may carry no namespace label:
+// should a teardown be cut short, what remains is then more likely labelled, so Stacks (and the
+// janitor) still find the stack.
+func (c *Client) Teardown(ctx context.Context, stack, envPath string) (TeardownReport, error) {
+	if err := validStack(stack); err != nil {
+		return TeardownReport{}, fmt.Errorf("teardown: %w", err)
+	}
+	var r TeardownReport
+	var errs []error
+	keep := func(removed []string, err error) []string {
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return removed
+	}
+	r.Services = keep(c.removeAll(ctx, stack, "service", c.services, c.api.ServiceRemove))
+	r.Containers = keep(c.clearContainers(ctx, stack, len(r.Services) > 0))
+	r.Secrets = keep(c.removeAll(ctx, stack, "secret", c.secrets, c.api.SecretRemove))
+	r.Configs = keep(c.removeAll(ctx, stack, "config", c.configs, c.api.ConfigRemove))
+	r.Volumes = keep(c.removeAll(ctx, stack, "volume", c.volumes, func(ctx context.Context, id string) error {
+		return c.api.VolumeRemove(ctx, id, false)
+	}))
+	r.Networks = keep(c.removeAll(ctx, stack, "network", c.networks, c.api.NetworkRemove))
+	if envPath != "" {
+		switch err := os.Remove(envPath); {
+		case err == nil:
+			r.EnvRemoved = true
+		case errors.Is(err, fs.ErrNotExist):
+		default:
+			errs = append(errs, fmt.Errorf("remove env file %s: %w", envPath, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return r, fmt.Errorf("teardown of stack %s: %w", stack, err)
+	}
+	return r, nil
+}
+
+// removeAll removes every object list finds, returning the names removed. An object that is gone
+// by the time it is removed (another teardown got there first) is neither an error nor reported.
+func (c *Client) removeAll(ctx context.Context, stack, kind string, list lister,
+	remove func(context.Context, string) error) ([]string, error) {
+	objs, err := list(ctx, stack)
+	if err != nil {
+		return nil, fmt.Errorf("%ss: %w", kind, err)
+	}
+	var removed []string
+	var errs []error
+	for _, o := range objs {
+		switch err := removeBusy(ctx, remove, o.id); {
+		case err == nil:
+			removed = append(removed, o.name)
+		case cerrdefs.IsNotFound(err):
+		default:
+			errs = append(errs, fmt.Errorf("remove %s %s: %w", kind, o.name, err))
+		}
+	}
+	return removed, errors.Join(errs...)
+}
+
+// removeBusy retries a removal the daemon refuses because the object is still in use (409) or
+// has active endpoints (403), for at most busyRetryFor.
+func removeBusy(ctx context.Context, remove func(context.Context, string) error, id string) error {
+	deadline := time.Now().Add(busyRetryFor)
+	for {
+		err := remove(ctx, id)
+		if err == nil || !(cerrdefs.IsConflict(err) || cerrdefs.IsPermissionDenied(err)) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(busyRetryEvery):
+		}
+	}
+}
+
+// clearContainers waits (when services were just removed) for swarm to remove the stack's task
+// containers, following container events, so their volumes are free; whatever is still there after
+// containersGoneWithin is force-removed and returned.
+func (c *Client) clearContainers(ctx context.Context, stack string, servicesRemoved bool) ([]string, error) {
+	if servicesRemoved {
+		if err := c.awaitContainersGone(ctx, stack); err != nil {
+			return nil, err
+		}
+	}
+	return c.removeAll(ctx, stack, "container", c.containers, func(ctx context.Context, id string) error {
+		return c.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true})
+	})
+}
+
+// awaitContainersGone returns nil when the stack has no containers left or containersGoneWithin
+// has passed (the caller then force-removes the rest), and an error only when ctx ends or listing
+// fails.
+func (c *Client) awaitContainersGone(ctx context.Context, stack string) error {
+	wctx, cancel := context.WithTimeout(ctx, containersGoneWithin)
+	defer cancel()
+	f, keep := containerEvents(stack)
+	changed := c.watch(wctx, f, keep, slog.New(slog.DiscardHandler))
+	ticker := time.NewTicker(containersRecheck)
+	defer ticker.Stop()
+	for {
+		left, err := c.containers(wctx, stack)
+		switch {
+		case ctx.Err() != nil:
+			return fmt.Errorf("wait for containers of stack %s to go: %w", stack, ctx.Err())
+		case wctx.Err() != nil:
+			return nil
+		case err != nil:
+			return fmt.Errorf("wait for containers of stack %s to go: %w", stack, err)
+		case len(left) == 0:
+			return nil
+		}
+		select {
+		case <-wctx.Done():
+		case <-changed:
+		case <-ticker.C:
+		}
+	}
+}

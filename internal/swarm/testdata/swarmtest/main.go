@@ -1,0 +1,88 @@
+// Command swarmtest is the one binary of the swarm package's test image (FROM scratch). Its first
+// argument picks a behaviour, so one image serves every test stack:
+//
+//	serve   answer HTTP on :8080 until SIGTERM; GET /health answers 200, or 500 when
+//	        SWARMTEST_HEALTH=bad (so a healthcheck can make the task unhealthy)
+//	crash   print a recognisable line to stdout and stderr and exit 1, at once or, given a
+//	        duration argument ("crash 1500ms"), after serving that long
+//	probe   healthcheck: GET http://127.0.0.1:8080/health, exit 0 on 200, else 1
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	mode := "serve"
+	if len(os.Args) > 1 {
+		mode = os.Args[1]
+	}
+	switch mode {
+	case "serve":
+		os.Exit(serve())
+	case "crash":
+		fmt.Println("swarmtest: starting, about to crash")
+		if len(os.Args) > 2 {
+			d, err := time.ParseDuration(os.Args[2])
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "swarmtest:", err)
+				os.Exit(2)
+			}
+			time.Sleep(d)
+		}
+		fmt.Fprintln(os.Stderr, "swarmtest: crashing on purpose (exit 1)")
+		os.Exit(1)
+	case "probe":
+		os.Exit(probe())
+	default:
+		fmt.Fprintf(os.Stderr, "swarmtest: unknown mode %q\n", mode)
+		os.Exit(2)
+	}
+}
+
+// serve runs until SIGTERM and then exits 0 at once: PID 1 in a scratch image has no default
+// signal handling, and without this every teardown would wait out the 10 s stop grace period.
+func serve() int {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/health", func(w http.ResponseWriter, _ *http.Request) {
+		if os.Getenv("SWARMTEST_HEALTH") == "bad" {
+			http.Error(w, "unhealthy on purpose", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	srv := &http.Server{Addr: ":8080", Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	fmt.Println("swarmtest: serving on :8080")
+	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+		fmt.Fprintln(os.Stderr, "swarmtest:", err)
+		return 1
+	}
+	return 0
+}
+
+func probe() int {
+	client := &http.Client{Timeout: 2 * time.Second}
+	resp, err := client.Get("http://127.0.0.1:8080/health")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "probe:", err)
+		return 1
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(os.Stderr, "probe: status", resp.StatusCode)
+		return 1
+	}
+	return 0
+}

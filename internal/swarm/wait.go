@@ -1,0 +1,303 @@
+package swarm
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
+)
+
+// DefaultCrashThreshold is how many failed tasks of a service's current spec make it a crash loop.
+const DefaultCrashThreshold = 3
+
+// DefaultStableFor is how long a task must have been running (and healthy) to count, as the
+// Docker CLI does before it reports a service converged.
+const DefaultStableFor = 5 * time.Second
+
+const (
+	// recheckInterval is the safety net under the event stream: some changes (a task rejected
+	// before it has a container, an update state flip) raise no event this package listens to.
+	recheckInterval = 2 * time.Second
+	// maxAPIErrors consecutive failed evaluations end the wait: one hiccup of the daemon should
+	// not fail a run, a daemon that is gone should not make it wait out its whole timeout.
+	maxAPIErrors = 5
+)
+
+// WaitOptions tunes WaitConverged. The zero value is usable.
+type WaitOptions struct {
+	// Timeout bounds the wait on top of ctx; 0 means only ctx bounds it.
+	Timeout time.Duration
+	// CrashThreshold is how many failed tasks of a service's current spec since Since make a
+	// crash loop; 0 means DefaultCrashThreshold.
+	CrashThreshold int
+	// Logger receives progress (a line whenever the stack's state changes); nil discards it.
+	Logger *slog.Logger
+	// StableFor is how long a task must have been running (and healthy) before it counts; 0 means
+	// DefaultStableFor, a negative value counts tasks as soon as they run.
+	StableFor time.Duration
+	// Since is when the deployment began: task failures before it are not counted. Zero means the
+	// moment WaitConverged is called; pass the deploy's start to also count failures that happened
+	// while the deploy command ran.
+	Since time.Time
+}
+
+// WaitConverged returns nil once every service of stack runs its desired number of tasks of its
+// current spec (running, and healthy where the container has a healthcheck, for opts.StableFor)
+// and no update is in progress. It re-evaluates on every Docker event of the stack's services and
+// containers, and every few seconds as a safety net. It fails at once with a *RollbackError when
+// an update is paused or rolled back, with a *CrashLoopError when a service's current tasks keep
+// failing, and with a *TimeoutError (state per service) when opts.Timeout passes or ctx ends.
+// Other errors (the daemon stopped answering) are returned wrapped.
+func (c *Client) WaitConverged(ctx context.Context, stack string, opts WaitOptions) error {
+	if err := validStack(stack); err != nil {
+		return fmt.Errorf("wait for stack: %w", err)
+	}
+	w := newWaiter(c, stack, opts)
+	if w.opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, w.opts.Timeout)
+		defer cancel()
+	}
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	f, keep := stackEvents(stack)
+	changed := c.watch(watchCtx, f, keep, w.log)
+	ticker := time.NewTicker(recheckInterval)
+	defer ticker.Stop()
+	for {
+		if done, err := w.check(ctx); done || err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return w.timeout(ctx.Err())
+		case <-changed:
+		case <-ticker.C:
+		case <-w.settled():
+		}
+	}
+}
+
+// waiter holds what one WaitConverged call has learned so far.
+type waiter struct {
+	c       *Client
+	stack   string
+	opts    WaitOptions
+	log     *slog.Logger
+	start   time.Time
+	failed  map[string]map[string]swarm.Task // service ID -> task ID -> failed task, kept across evaluations
+	states  []serviceState                   // of the last evaluation, for the timeout summary
+	summary string
+	apiErrs int
+}
+
+func newWaiter(c *Client, stack string, opts WaitOptions) *waiter {
+	start := time.Now()
+	if opts.CrashThreshold <= 0 {
+		opts.CrashThreshold = DefaultCrashThreshold
+	}
+	if opts.Since.IsZero() {
+		opts.Since = start
+	}
+	switch {
+	case opts.StableFor == 0:
+		opts.StableFor = DefaultStableFor
+	case opts.StableFor < 0:
+		opts.StableFor = 0
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("stack", stack)
+	opts.Logger = log
+	return &waiter{c: c, stack: stack, opts: opts, log: log, start: start, failed: map[string]map[string]swarm.Task{}}
+}
+
+// check evaluates the stack once: done when converged, a typed error when it never will.
+func (w *waiter) check(ctx context.Context) (bool, error) {
+	services, tasks, health, err := w.snapshot(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, nil // the caller reports the timeout, with the last good state
+		}
+		w.apiErrs++
+		w.log.Warn("reading stack state failed", "err", err, "consecutive", w.apiErrs)
+		if w.apiErrs >= maxAPIErrors {
+			return false, fmt.Errorf("wait for stack %s: %w", w.stack, err)
+		}
+		return false, nil
+	}
+	w.apiErrs = 0
+	w.log.Debug("evaluating", "services", len(services))
+	w.states = w.states[:0]
+	converged := len(services) > 0
+	for _, svc := range services {
+		st := assess(svc, tasks[svc.ID], health, time.Now(), w.opts.StableFor)
+		w.states = append(w.states, st)
+		if u := svc.UpdateStatus; u != nil && failingUpdate[u.State] {
+			return false, w.rollback(ctx, svc, tasks[svc.ID])
+		}
+		if failures := w.recordFailures(svc, tasks[svc.ID]); len(failures) >= w.opts.CrashThreshold {
+			return false, w.crashLoop(ctx, svc, failures)
+		}
+		converged = converged && st.converged()
+	}
+	w.report(converged)
+	return converged, nil
+}
+
+// snapshot reads the stack's services (with the daemon's task counts), their tasks grouped by
+// service ID, and the health of the containers of running tasks.
+func (w *waiter) snapshot(ctx context.Context) ([]swarm.Service, map[string][]swarm.Task, map[string]string, error) {
+	all, err := w.c.api.ServiceList(ctx, swarm.ServiceListOptions{Status: true})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("list services: %w", err)
+	}
+	var services []swarm.Service
+	f := filters.NewArgs()
+	for _, s := range all {
+		if owns(w.stack, s.Spec.Name, s.Spec.Labels) {
+			services = append(services, s)
+			f.Add("service", s.ID)
+		}
+	}
+	if len(services) == 0 {
+		return nil, nil, nil, nil
+	}
+	list, err := w.c.api.TaskList(ctx, swarm.TaskListOptions{Filters: f})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("list tasks: %w", err)
+	}
+	tasks := map[string][]swarm.Task{}
+	health := map[string]string{}
+	for _, t := range list {
+		tasks[t.ServiceID] = append(tasks[t.ServiceID], t)
+		if id := containerID(t); id != "" && t.Status.State == swarm.TaskStateRunning {
+			health[id] = w.c.containerHealth(ctx, id)
+		}
+	}
+	return services, tasks, health, nil
+}
+
+// containerHealth is the Docker health status of a container, "" when it has no healthcheck, and
+// "unknown" when it cannot be inspected (it is then not counted as ready).
+func (c *Client) containerHealth(ctx context.Context, id string) string {
+	info, err := c.api.ContainerInspect(ctx, id)
+	if err != nil {
+		return "unknown"
+	}
+	if info.State == nil || info.State.Health == nil {
+		return ""
+	}
+	return string(info.State.Health.Status)
+}
+
+// recordFailures remembers every failure of svc seen so far (swarm prunes old tasks, so a count
+// from the current task list alone could go down) and returns those of its current spec, oldest
+// first.
+func (w *waiter) recordFailures(svc swarm.Service, tasks []swarm.Task) []swarm.Task {
+	seen := w.failed[svc.ID]
+	if seen == nil {
+		seen = map[string]swarm.Task{}
+		w.failed[svc.ID] = seen
+	}
+	for _, t := range tasks {
+		if failedSince(svc, t, w.opts.Since) {
+			seen[t.ID] = t
+		}
+	}
+	var current []swarm.Task
+	for _, t := range seen {
+		if currentSpec(svc, t) {
+			current = append(current, t)
+		}
+	}
+	slices.SortFunc(current, func(a, b swarm.Task) int { return a.Status.Timestamp.Compare(b.Status.Timestamp) })
+	return current
+}
+
+func (w *waiter) crashLoop(ctx context.Context, svc swarm.Service, failures []swarm.Task) error {
+	last := failures[len(failures)-1]
+	e := &CrashLoopError{Service: svc.Spec.Name, Failures: len(failures), Err: last.Status.Err,
+		LastLogs: w.c.lastLogs(ctx, last, logLines)}
+	if cs := last.Status.ContainerStatus; cs != nil {
+		e.ExitCode = cs.ExitCode
+	}
+	if e.Err == "" {
+		e.Err = fmt.Sprintf("task %s", last.Status.State)
+	}
+	return e
+}
+
+// settled fires when the next task leaves its stability window, or never when none is settling.
+func (w *waiter) settled() <-chan time.Time {
+	var next time.Time
+	for _, s := range w.states {
+		if !s.settleAt.IsZero() && (next.IsZero() || s.settleAt.Before(next)) {
+			next = s.settleAt
+		}
+	}
+	if next.IsZero() {
+		return nil
+	}
+	return time.After(time.Until(next))
+}
+
+// rollback reports a failed update, with the newest task failure since the wait began as the
+// likely reason (of any spec: after a rollback the failed spec is no longer the current one).
+func (w *waiter) rollback(ctx context.Context, svc swarm.Service, tasks []swarm.Task) error {
+	u := svc.UpdateStatus
+	e := &RollbackError{Service: svc.Spec.Name, State: string(u.State), Message: u.Message}
+	var newest *swarm.Task
+	for i, t := range tasks {
+		failed := t.Status.State == swarm.TaskStateFailed || t.Status.State == swarm.TaskStateRejected
+		if failed && !t.Status.Timestamp.Before(w.opts.Since) &&
+			(newest == nil || t.Status.Timestamp.After(newest.Status.Timestamp)) {
+			newest = &tasks[i]
+		}
+	}
+	if newest != nil {
+		e.TaskErr = newest.Status.Err
+		e.LastLogs = w.c.lastLogs(ctx, *newest, logLines)
+	}
+	return e
+}
+
+// report logs the stack's state whenever it changed since the last evaluation.
+func (w *waiter) report(converged bool) {
+	summary := w.lines()
+	if summary == w.summary {
+		return
+	}
+	w.summary = summary
+	w.log.Info("stack state", "converged", converged, "services", summary,
+		"waited", time.Since(w.start).Round(time.Second).String())
+}
+
+func (w *waiter) lines() string {
+	if len(w.states) == 0 {
+		return "no services of the stack yet"
+	}
+	var l []string
+	for _, s := range w.states {
+		l = append(l, s.line(w.stack))
+	}
+	return strings.Join(l, "; ")
+}
+
+func (w *waiter) timeout(cause error) error {
+	e := &TimeoutError{Stack: w.stack, Waited: time.Since(w.start), Cause: cause}
+	for _, s := range w.states {
+		e.Services = append(e.Services, s.line(w.stack))
+	}
+	if len(e.Services) == 0 {
+		e.Services = []string{"no services of the stack found"}
+	}
+	return e
+}

@@ -1,0 +1,88 @@
+// Package testkit is TEST SUPPORT code: it builds the test doubles and the test data that cc-ci's
+// end-to-end tests and `make demo` run against a real single-node swarm (DESIGN.md section 9).
+//
+// Nothing here is used by a production binary. It provides:
+//   - MakeRecipe: a git repo of the "sample" recipe, shaped like a real Co-op Cloud recipe, in a
+//     good variant and in known-bad variants that must fail at exactly one tier;
+//   - BuildImages: the sample app images (ccci-sample:<version>) and the fake front door image;
+//   - BuildFakeAbra: the FAKE abra binary (./fakeabra), which really deploys with
+//     `docker stack deploy` and implements backupbot's label semantics;
+//   - EnsureFrontDoor: the FAKE front door (a traefik stand-in, ./frontdoor) as swarm stack
+//     "ccci-frontdoor", the only service with a published port.
+package testkit
+
+// RecipeName is the name of the generated sample recipe (its directory under $ABRA_DIR/recipes).
+const RecipeName = "sample"
+
+// Variant selects how the sample recipe's PR head (and for Fallback every commit) is broken.
+type Variant string
+
+// The variants. Good is the control; each known-bad variant must make cc-ci fail at one tier.
+const (
+	// Good: the PR head upgrades the image to 2.1.0 and changes nothing else.
+	Good Variant = "good"
+	// UpgradeLosesData: the head mounts a new volume data2:/data, so upgraded data is gone.
+	UpgradeLosesData Variant = "upgrade-loses-data"
+	// EmptyDump: the head's backup pre-hook writes an empty dump and still exits 0.
+	EmptyDump Variant = "empty-dump"
+	// RestoreNoop: the head's restore post-hook is `true`, so a restore changes nothing.
+	RestoreNoop Variant = "restore-noop"
+	// CrashLoop: the head's command is `/app crash`, which exits 1 at once, forever.
+	CrashLoop Variant = "crash-loop"
+	// Fallback: every commit sets APP_FALLBACK=1, so every page is a proxy-style "404 page not
+	// found" with status 200.
+	Fallback Variant = "fallback"
+	// BrokenCompose: the head's compose.yml is not valid YAML.
+	BrokenCompose Variant = "broken-compose"
+	// NoEnvSample: the head deletes .env.sample.
+	NoEnvSample Variant = "no-env-sample"
+	// LongSecretName: the head declares a secret whose docker name exceeds 64 characters.
+	LongSecretName Variant = "long-secret-name"
+)
+
+// Variants lists every variant, Good first.
+func Variants() []Variant {
+	return []Variant{Good, UpgradeLosesData, EmptyDump, RestoreNoop, CrashLoop, Fallback,
+		BrokenCompose, NoEnvSample, LongSecretName}
+}
+
+// ParseVariant returns the variant named s, or false when there is none.
+func ParseVariant(s string) (Variant, bool) {
+	for _, v := range Variants() {
+		if string(v) == s {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// Recipe describes a generated recipe repo.
+type Recipe struct {
+	// Name is the recipe name ("sample").
+	Name string
+	// Src is the repo's absolute path, usable as a clone URL.
+	Src string
+	// Head is the 40-hex SHA of the PR head commit (untagged).
+	Head string
+	// Tags are the published releases, oldest first (annotated tags).
+	Tags []string
+}
+
+// Release versions of the sample recipe and the version the PR head would become.
+const (
+	Tag1        = "0.1.0+1.0.0"
+	Tag2        = "0.2.0+2.0.0"
+	HeadVersion = "0.3.0+2.1.0"
+)
+
+// SampleImages returns the app image tags BuildImages produces, one per upstream version.
+func SampleImages() []string {
+	return []string{"ccci-sample:1.0.0", "ccci-sample:2.0.0", "ccci-sample:2.1.0"}
+}
+
+// FrontDoorImage is the fake front door's image tag.
+const FrontDoorImage = "ccci-frontdoor:latest"
+
+// LongSecret is the secret name the LongSecretName variant declares: 50 characters, so
+// "<stack>_<name>_v1" passes docker's 64-character limit for no CI stack name.
+const LongSecret = "smtp_password_for_the_outgoing_mail_relay_service1"

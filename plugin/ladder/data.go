@@ -1,0 +1,147 @@
+package ladder
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+
+	"coopcloud.tech/cc-ci/internal/results"
+)
+
+// seed writes a fresh random datum under key and remembers it; without a data probe it records
+// that nothing could be seeded (a skipped check, which never hides a failure elsewhere).
+func (l *Ladder) seed(ctx context.Context, t *tier, key string) bool {
+	if l.Data == nil {
+		t.Checks = append(t.Checks, results.Check{Name: "seed " + key, Status: results.Skip, Detail: "no data probe declared"})
+		return true
+	}
+	v := randomValue()
+	if err := l.Data.Write(ctx, key, v); err != nil {
+		t.fail("seed "+key, "the app did not accept a datum through the data probe: %v", err)
+		return false
+	}
+	l.seeded[key] = v
+	t.pass("seed "+key, "wrote %s", key)
+	return true
+}
+
+// mutate changes the seeded backup datum and writes one that did not exist at backup time.
+func (l *Ladder) mutate(ctx context.Context, t *tier) bool {
+	for _, key := range []string{keyBackup, keyMutation} {
+		v := randomValue()
+		if err := l.Data.Write(ctx, key, v); err != nil {
+			t.fail("mutate "+key, "the app did not accept a datum through the data probe: %v", err)
+			return false
+		}
+		l.seeded["mutated:"+key] = v
+	}
+	t.pass("mutate", "overwrote %s and wrote %s after the backup", keyBackup, keyMutation)
+	return true
+}
+
+// verify proves the datum seeded under key reads back unchanged.
+func (l *Ladder) verify(ctx context.Context, t *tier, check, key, lost string) bool {
+	if l.Data == nil {
+		t.Checks = append(t.Checks, results.Check{Name: check, Status: results.Skip, Detail: "no data probe declared"})
+		return true
+	}
+	got, found, err := l.Data.Read(ctx, key)
+	switch {
+	case err != nil:
+		t.fail(check, "read %s through the data probe: %v", key, err)
+	case !found:
+		t.fail(check, "%s (%s is absent)", lost, key)
+	case got == l.seeded["mutated:"+key]:
+		t.fail(check, "%s still holds the value written after the backup: the restore left the live (mutated) data in place", key)
+	case got != l.seeded[key]:
+		t.fail(check, "%s (%s reads %q, want the seeded %q)", lost, key, clip(got), l.seeded[key])
+	default:
+		t.pass(check, "%s reads back as seeded", key)
+		return true
+	}
+	return false
+}
+
+// absent proves key is gone.
+func (l *Ladder) absent(ctx context.Context, t *tier, check, key, present string) bool {
+	_, found, err := l.Data.Read(ctx, key)
+	switch {
+	case err != nil:
+		t.fail(check, "read %s through the data probe: %v", key, err)
+	case found:
+		t.fail(check, "%s (%s is present)", present, key)
+	default:
+		t.pass(check, "%s is absent", key)
+		return true
+	}
+	return false
+}
+
+func randomValue() string {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err)) // the kernel's RNG failing is not recoverable
+	}
+	return "ccci-" + hex.EncodeToString(b)
+}
+
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:77] + "..."
+	}
+	return s
+}
+
+// ExitAbsent is the exit code a data-read hook uses to say "no such key" (any other non-zero exit
+// is an error).
+const ExitAbsent = 3
+
+// HookProbe is the data probe declared by a recipe overlay: two executables, data-write KEY VALUE
+// and data-read KEY (prints the value; exit ExitAbsent when the key is absent). They run with the
+// run's environment (CCCI_DOMAIN, CCCI_FRONTDOOR, ABRA_DIR, ...).
+type HookProbe struct {
+	WritePath string
+	ReadPath  string
+	Env       []string
+	Dir       string
+	Timeout   time.Duration
+}
+
+// Write implements DataProbe.
+func (h *HookProbe) Write(ctx context.Context, key, value string) error {
+	_, err := h.run(ctx, h.WritePath, key, value)
+	return err
+}
+
+// Read implements DataProbe.
+func (h *HookProbe) Read(ctx context.Context, key string) (string, bool, error) {
+	out, err := h.run(ctx, h.ReadPath, key)
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == ExitAbsent {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return strings.TrimRight(out, "\r\n"), true, nil
+}
+
+func (h *HookProbe) run(ctx context.Context, path string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Env = h.Env
+	cmd.Dir = h.Dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("%s %s: %w: %s", path, args[0], err, clip(strings.TrimSpace(stderr.String())))
+	}
+	return stdout.String(), nil
+}

@@ -1,0 +1,427 @@
+package ladder
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"coopcloud.tech/cc-ci/internal/abra"
+	"coopcloud.tech/cc-ci/internal/recipe"
+	"coopcloud.tech/cc-ci/internal/swarm"
+)
+
+// The one app every test deploys.
+const (
+	testRecipe = "gitea"
+	testServer = "ci.example"
+	testDomain = "gite-a1b2c3.ci.example"
+	testStack  = "gite-a1b2c3_ci_example"
+	testHead   = "0123456789abcdef0123456789abcdef01234567"
+	testBase   = "1.1.0+1.21.0"
+	appPage    = "<!DOCTYPE html><html><head><title>Gitea: Git with a cup of tea</title></head><body><h1>Gitea</h1></body></html>"
+)
+
+var (
+	versionLabel = "coop-cloud." + testStack + ".version"
+	chaosLabel   = "coop-cloud." + testStack + ".chaos-version"
+)
+
+// journal is one timeline shared by the fakes, so a test can assert the order of calls across
+// abra and git (e.g. the head is checked out between app new and the chaos deploy).
+type journal struct{ Entries []string }
+
+func (j *journal) add(format string, a ...any) {
+	if j != nil {
+		j.Entries = append(j.Entries, fmt.Sprintf(format, a...))
+	}
+}
+
+// abraCall is one call the fake abra got.
+type abraCall struct {
+	Cmd     string // abra.CmdAppNew, abra.CmdAppDeploy, ...
+	Recipe  string
+	Version string
+	Server  string
+	Domain  string
+	Chaos   bool
+}
+
+// String is the short form the call-log assertions compare: "app new 1.1.0", "deploy chaos".
+func (c abraCall) String() string {
+	switch c.Cmd {
+	case abra.CmdAppNew:
+		return strings.TrimSpace("app new " + c.Version)
+	case abra.CmdAppDeploy:
+		s := strings.TrimSpace("deploy " + c.Version)
+		if c.Chaos {
+			s += " chaos"
+		}
+		return s
+	case abra.CmdBackupCreate:
+		return "backup create"
+	case abra.CmdRestore:
+		return "restore"
+	}
+	return c.Cmd
+}
+
+// fakeAbra records every call. Errs[cmd][i] is what the i-th call of cmd returns (nil beyond);
+// the On* hooks model the call's effect on the world and run only when the call succeeds.
+type fakeAbra struct {
+	Errs      map[string][]error
+	OnDeploy  func(version string, chaos bool)
+	OnBackup  func()
+	OnRestore func()
+	Journal   *journal
+
+	Got []abraCall
+}
+
+func (f *fakeAbra) call(ctx context.Context, c abraCall) error {
+	// Like the real client: a done context starts nothing and records nothing.
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("abra %s: %w", c.Cmd, err)
+	}
+	n := 0
+	for _, prev := range f.Got {
+		if prev.Cmd == c.Cmd {
+			n++
+		}
+	}
+	f.Got = append(f.Got, c)
+	f.Journal.add("abra %s", c)
+	if errs := f.Errs[c.Cmd]; n < len(errs) {
+		return errs[n]
+	}
+	return nil
+}
+
+func (f *fakeAbra) AppNew(ctx context.Context, recipe, version, server, domain string) error {
+	return f.call(ctx, abraCall{Cmd: abra.CmdAppNew, Recipe: recipe, Version: version, Server: server, Domain: domain})
+}
+
+func (f *fakeAbra) Deploy(ctx context.Context, domain, version string, chaos bool) error {
+	err := f.call(ctx, abraCall{Cmd: abra.CmdAppDeploy, Domain: domain, Version: version, Chaos: chaos})
+	if err == nil && f.OnDeploy != nil {
+		f.OnDeploy(version, chaos)
+	}
+	return err
+}
+
+func (f *fakeAbra) BackupCreate(ctx context.Context, domain string) error {
+	err := f.call(ctx, abraCall{Cmd: abra.CmdBackupCreate, Domain: domain})
+	if err == nil && f.OnBackup != nil {
+		f.OnBackup()
+	}
+	return err
+}
+
+func (f *fakeAbra) Restore(ctx context.Context, domain string) error {
+	err := f.call(ctx, abraCall{Cmd: abra.CmdRestore, Domain: domain})
+	if err == nil && f.OnRestore != nil {
+		f.OnRestore()
+	}
+	return err
+}
+
+func (f *fakeAbra) Calls() map[string]int {
+	out := map[string]int{}
+	for _, c := range f.Got {
+		out[c.Cmd]++
+	}
+	return out
+}
+
+// Log is the call log in short form.
+func (f *fakeAbra) Log() []string {
+	out := []string{}
+	for _, c := range f.Got {
+		out = append(out, c.String())
+	}
+	return out
+}
+
+// waitCall is one WaitConverged call.
+type waitCall struct {
+	Stack string
+	Opts  swarm.WaitOptions
+}
+
+// fakeSwarm holds the stack's service labels and records the waits. WaitErrs[i] is what the
+// i-th WaitConverged returns (nil beyond).
+type fakeSwarm struct {
+	Labels    map[string]map[string]string // service -> label -> value
+	LabelsErr error
+	WaitErrs  []error
+
+	Waits      []waitCall
+	LabelReads []string // the stacks ServiceLabels was asked about
+}
+
+func (f *fakeSwarm) WaitConverged(ctx context.Context, stack string, opts swarm.WaitOptions) error {
+	f.Waits = append(f.Waits, waitCall{Stack: stack, Opts: opts})
+	// Like the real watcher: a done context ends the wait as a timeout wrapping its cause.
+	if err := ctx.Err(); err != nil {
+		return &swarm.TimeoutError{Stack: stack, Cause: err}
+	}
+	if n := len(f.Waits) - 1; n < len(f.WaitErrs) {
+		return f.WaitErrs[n]
+	}
+	return nil
+}
+
+func (f *fakeSwarm) ServiceLabels(_ context.Context, stack string) (map[string]map[string]string, error) {
+	f.LabelReads = append(f.LabelReads, stack)
+	if f.LabelsErr != nil {
+		return nil, f.LabelsErr
+	}
+	out := map[string]map[string]string{}
+	for svc, ls := range f.Labels {
+		out[svc] = maps.Clone(ls)
+	}
+	return out, nil
+}
+
+// fakeGit answers UpgradeBase from its fields and records checkouts.
+type fakeGit struct {
+	Base        recipe.Release
+	BaseOK      bool
+	BaseReason  string
+	BaseErr     error
+	CheckoutErr error
+	Journal     *journal
+
+	Checkouts []string
+	BaseHeads []string
+}
+
+func (f *fakeGit) Checkout(_ context.Context, ref string) (string, error) {
+	f.Checkouts = append(f.Checkouts, ref)
+	f.Journal.add("git checkout %s", ref)
+	if f.CheckoutErr != nil {
+		return "", f.CheckoutErr
+	}
+	return ref, nil
+}
+
+func (f *fakeGit) UpgradeBase(_ context.Context, head string) (recipe.Release, bool, string, error) {
+	f.BaseHeads = append(f.BaseHeads, head)
+	f.Journal.add("git upgrade-base %s", head)
+	return f.Base, f.BaseOK, f.BaseReason, f.BaseErr
+}
+
+// fakeData is the app's data as the data probe sees it: an in-memory map.
+type fakeData struct {
+	Values   map[string]string
+	WriteErr error
+	ReadErr  error
+
+	Calls []string // "write KEY", "read KEY"
+}
+
+func (f *fakeData) Write(_ context.Context, key, value string) error {
+	f.Calls = append(f.Calls, "write "+key)
+	if f.WriteErr != nil {
+		return f.WriteErr
+	}
+	f.Values[key] = value
+	return nil
+}
+
+func (f *fakeData) Read(_ context.Context, key string) (string, bool, error) {
+	f.Calls = append(f.Calls, "read "+key)
+	if f.ReadErr != nil {
+		return "", false, f.ReadErr
+	}
+	v, ok := f.Values[key]
+	return v, ok, nil
+}
+
+// frontDoor is a real HTTP server standing in for traefik: it routes only the app's domain (by
+// Host header) to the app's page and answers every other Host as traefik does without a router.
+type frontDoor struct {
+	srv *httptest.Server
+
+	mu     sync.Mutex
+	status int
+	body   string
+	hosts  []string
+	onHit  func()
+}
+
+func newFrontDoor(t *testing.T) *frontDoor {
+	d := &frontDoor{status: http.StatusOK, body: appPage}
+	d.srv = httptest.NewServer(http.HandlerFunc(d.serveHTTP))
+	t.Cleanup(d.srv.Close)
+	return d
+}
+
+func (d *frontDoor) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	d.mu.Lock()
+	d.hosts = append(d.hosts, r.Host)
+	status, body, hit := d.status, d.body, d.onHit
+	d.mu.Unlock()
+	if hit != nil {
+		hit()
+	}
+	if r.Host != testDomain {
+		http.Error(w, "404 page not found", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
+}
+
+// Serve sets what the app answers from now on.
+func (d *frontDoor) Serve(status int, body string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.status, d.body = status, body
+}
+
+// OnHit runs f on every request, before it is answered.
+func (d *frontDoor) OnHit(f func()) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.onHit = f
+}
+
+// Hosts returns the Host header of every request so far.
+func (d *frontDoor) Hosts() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.hosts...)
+}
+
+// URL is the base URL the ladder is given.
+func (d *frontDoor) URL() string { return d.srv.URL }
+
+// world is one deployment's surroundings: a good recipe by default (a release to upgrade from,
+// backups declared, a data probe, the app serving its page). Tests change fields, then run.
+type world struct {
+	Abra       *fakeAbra
+	Swarm      *fakeSwarm
+	Git        *fakeGit
+	Data       *fakeData // nil: no data probe declared
+	Door       *frontDoor
+	Journal    *journal
+	Backup     map[string]string // what the last backup holds
+	ChaosLabel string            // what abra labels a chaos deploy with
+	RecipeDir  string
+	Ready      time.Duration
+	Step       time.Duration
+	Out        strings.Builder
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	w := &world{
+		Journal:    &journal{},
+		Data:       &fakeData{Values: map[string]string{}},
+		Door:       newFrontDoor(t),
+		ChaosLabel: testHead[:8],
+		RecipeDir:  goodRecipe(t),
+		Ready:      5 * time.Second,
+		Step:       10 * time.Second,
+	}
+	w.Abra = &fakeAbra{Journal: w.Journal, Errs: map[string][]error{}}
+	w.Git = &fakeGit{Journal: w.Journal, Base: recipe.Release{Tag: testBase}, BaseOK: true,
+		BaseReason: "newest release " + testBase + " is older than the PR head"}
+	w.Swarm = &fakeSwarm{Labels: map[string]map[string]string{
+		"app": {"backupbot.backup": "true", "traefik.enable": "true"},
+		"db":  {},
+	}}
+	// abra's effects: a deploy relabels the app service; backup snapshots the data, restore puts
+	// the snapshot back in place of the live data.
+	w.Abra.OnDeploy = func(version string, chaos bool) {
+		app := w.Swarm.Labels["app"]
+		if chaos {
+			app[chaosLabel] = w.ChaosLabel
+			return
+		}
+		app[versionLabel] = version
+		delete(app, chaosLabel)
+	}
+	w.Abra.OnBackup = func() {
+		if w.Data != nil {
+			w.Backup = maps.Clone(w.Data.Values)
+		}
+	}
+	w.Abra.OnRestore = func() {
+		if w.Data != nil {
+			w.Data.Values = maps.Clone(w.Backup)
+		}
+	}
+	return w
+}
+
+// ladder builds the Ladder under test from the world's current fields.
+func (w *world) ladder() *Ladder {
+	l := &Ladder{
+		Config: Config{
+			Recipe: testRecipe, Domain: testDomain, Stack: testStack, Server: testServer,
+			RecipeDir: w.RecipeDir, Head: testHead, FrontDoor: w.Door.URL(),
+			StepTimeout: w.Step, ReadyTimeout: w.Ready,
+		},
+		Abra:  w.Abra,
+		Swarm: w.Swarm,
+		Git:   w.Git,
+		HTTP:  &http.Client{Timeout: 5 * time.Second, CheckRedirect: NoRedirects},
+		Out:   &w.Out,
+	}
+	if w.Data != nil { // a nil *fakeData in the interface would not be "no probe"
+		l.Data = w.Data
+	}
+	return l
+}
+
+func (w *world) run(ctx context.Context) Outcome { return w.ladder().Run(ctx) }
+
+// goodRecipe writes a recipe checkout that passes preflight.
+func goodRecipe(t *testing.T) string {
+	t.Helper()
+	return writeRecipe(t, map[string]string{
+		"compose.yml": `version: "3.8"
+services:
+  app:
+    image: gitea/gitea:1.21
+    secrets: [db_password]
+    deploy:
+      labels:
+        - "traefik.enable=true"
+        - "backupbot.backup=true"
+  db:
+    image: postgres:15
+secrets:
+  db_password:
+    external: true
+    name: ${STACK_NAME}_db_password_${SECRET_DB_PASSWORD_VERSION}
+`,
+		".env.sample": `TYPE=gitea
+DOMAIN=gitea.example.com
+LETS_ENCRYPT_ENV=production
+SECRET_DB_PASSWORD_VERSION=v1 # length=32
+`,
+	})
+}
+
+// writeRecipe writes files (name -> content) into a fresh directory.
+func writeRecipe(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+	}
+	return dir
+}

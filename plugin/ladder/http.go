@@ -1,0 +1,110 @@
+package ladder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// fallbacks are bodies a proxy or a bare web server answers with when the app itself is not
+// behind the name: seeing one means the page is not the app's own, whatever the status code.
+var fallbacks = []string{
+	"404 page not found",    // traefik, no router for the Host
+	"no available server",   // traefik, router without healthy backends
+	"Bad Gateway",           // any proxy, backend refused
+	"Service Unavailable",   // any proxy
+	"Gateway Timeout",       // any proxy
+	"Welcome to nginx!",     // a default nginx site
+	"Apache2 Debian Default", // a default Apache site
+}
+
+// readyPoll is how often the front door is asked again while the app is not serving yet. Nothing
+// announces "routable" as an event, so this is a bounded poll against the real proxy.
+const readyPoll = time.Second
+
+// serving proves the app answers through the front door, with its own Host header, with its own
+// page: a 2xx/3xx status and a body that is not a proxy fallback. It retries until the readiness
+// window ends, then reports what it last saw.
+func (l *Ladder) serving(ctx context.Context, t *tier) bool {
+	l.banner(strings.ToUpper(t.Name), "GET %s/ with Host: %s", l.FrontDoor, l.Domain)
+	window := l.ReadyTimeout
+	if window <= 0 {
+		window = 2 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, window)
+	defer cancel()
+	var last string
+	for {
+		status, why, err := l.get(ctx, "/")
+		if err == nil && why == "" {
+			t.pass("serves its own page", "HTTP %d from the app through the front door", status)
+			return true
+		}
+		if err != nil {
+			last = err.Error()
+		} else {
+			last = why
+		}
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) && err == nil {
+				t.fail("serves its own page", "%s for Host %s after %s: the page is not the app's own (check the traefik labels, the service port and that the app serves /)", last, l.Domain, window)
+			} else {
+				t.fail("serves its own page", "no answer for Host %s within %s: %s", l.Domain, window, last)
+			}
+			return false
+		case <-time.After(readyPoll):
+		}
+	}
+}
+
+// get fetches path with the app's Host header. why is non-empty when the answer is not the app's
+// own page.
+func (l *Ladder) get(ctx context.Context, path string) (status int, why string, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(l.FrontDoor, "/")+path, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	req.Host = l.Domain
+	resp, err := l.HTTP.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return resp.StatusCode, "", err
+	}
+	if resp.StatusCode >= 400 {
+		return resp.StatusCode, fmt.Sprintf("HTTP %d %q", resp.StatusCode, clip(strings.TrimSpace(string(body)))), nil
+	}
+	if fb := fallbackIn(string(body)); fb != "" {
+		return resp.StatusCode, fmt.Sprintf("HTTP %d with a proxy fallback page (%q)", resp.StatusCode, fb), nil
+	}
+	return resp.StatusCode, "", nil
+}
+
+// fallbackIn returns the fallback signature a short body consists of, or "". Only short bodies
+// count: an app's real page may mention "Bad Gateway" in its text.
+func fallbackIn(body string) string {
+	b := strings.TrimSpace(body)
+	if len(b) > 2048 {
+		return ""
+	}
+	for _, f := range fallbacks {
+		if strings.Contains(b, f) {
+			return f
+		}
+	}
+	return ""
+}
+
+// NoRedirects makes an http.Client report a redirect instead of following it: a redirect to a
+// login page is the app answering, and following it could leave the app's Host.
+func NoRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }

@@ -1,0 +1,112 @@
+package ladder
+
+import (
+	"context"
+	"strings"
+
+	"coopcloud.tech/cc-ci/internal/results"
+	"coopcloud.tech/cc-ci/internal/swarm"
+)
+
+// seedKeys are the data probe's keys; values are random per run.
+const (
+	keyInstall  = "ccci-install"
+	keyBackup   = "ccci-backup"
+	keyMutation = "ccci-after-backup"
+)
+
+// install creates the app once and deploys it ONCE at the upgrade base (or, with no base, at the
+// head), then proves it converged, answers as itself through the front door, and holds a datum.
+func (l *Ladder) install(ctx context.Context, baseTag string, hasBase bool) *tier {
+	t := l.newTier(results.TierInstall)
+	if !l.preflight(t) {
+		return t
+	}
+	version := ""
+	if hasBase {
+		version = baseTag
+	}
+	l.banner("INSTALL", "abra app new %s %s (domain %s)", l.Recipe, version, l.Domain)
+	sctx, cancel := l.step(ctx)
+	err := l.Abra.AppNew(sctx, l.Recipe, version, l.Server, l.Domain)
+	cancel()
+	if err != nil {
+		t.callFailed("app new", err)
+		return t
+	}
+	t.pass("app new", "created %s", l.Domain)
+
+	what := "the PR head (chaos: no published release to start from)"
+	if hasBase {
+		what = baseTag
+	}
+	l.banner("INSTALL", "abra app deploy %s", what)
+	sctx, cancel = l.step(ctx)
+	err = l.Abra.Deploy(sctx, l.Domain, version, !hasBase)
+	cancel()
+	if err != nil {
+		t.callFailed("deploy", err)
+		return t
+	}
+	t.pass("deploy", "deployed %s", what)
+
+	if !l.converged(ctx, t, "converged") {
+		return t
+	}
+	if hasBase && !l.labelEquals(ctx, t, "version label", "coop-cloud."+l.Stack+".version", baseTag) {
+		return t
+	}
+	if !l.serving(ctx, t) {
+		return t
+	}
+	l.seed(ctx, t, keyInstall)
+	return t
+}
+
+// converged waits for every service to run its desired replicas, failing fast on a crash loop or
+// a swarm rollback.
+func (l *Ladder) converged(ctx context.Context, t *tier, check string) bool {
+	l.banner(strings.ToUpper(t.Name), "waiting for %s to converge", l.Stack)
+	sctx, cancel := l.step(ctx)
+	defer cancel()
+	err := l.Swarm.WaitConverged(sctx, l.Stack, swarm.WaitOptions{Timeout: l.StepTimeout, CrashThreshold: 3})
+	if err != nil {
+		t.convergeFailed(check, err)
+		return false
+	}
+	t.pass(check, "all services of %s running", l.Stack)
+	return true
+}
+
+// labelEquals checks a deploy label on the recipe's services (abra puts its version labels on
+// the app service; any service carrying the label counts, all that carry it must agree).
+func (l *Ladder) labelEquals(ctx context.Context, t *tier, check, key, want string) bool {
+	got, err := l.label(ctx, key)
+	if err != nil {
+		t.unverified("%s: %v", check, err)
+		return false
+	}
+	if got != want {
+		t.fail(check, "label %s is %q, want %q: the deployment did not move to the version under test", key, got, want)
+		return false
+	}
+	t.pass(check, "%s=%s", key, got)
+	return true
+}
+
+func (l *Ladder) label(ctx context.Context, key string) (string, error) {
+	labels, err := l.Swarm.ServiceLabels(ctx, l.Stack)
+	if err != nil {
+		return "", err
+	}
+	found := ""
+	for _, ls := range labels {
+		if v, ok := ls[key]; ok {
+			if found != "" && v != found {
+				return "", errorf("services of %s disagree on label %s (%q vs %q)", l.Stack, key, found, v)
+			}
+			found = v
+		}
+	}
+	return found, nil
+}

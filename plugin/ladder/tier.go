@@ -1,0 +1,93 @@
+package ladder
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"coopcloud.tech/cc-ci/internal/abra"
+	"coopcloud.tech/cc-ci/internal/results"
+	"coopcloud.tech/cc-ci/internal/swarm"
+)
+
+// tier accumulates checks; the first failing check decides the tier's status and reason.
+type tier struct {
+	results.Tier
+	started time.Time
+	excerpt string
+}
+
+func (l *Ladder) newTier(name string) *tier {
+	l.banner(strings.ToUpper(name), "starting")
+	return &tier{Tier: results.Tier{Name: name, Status: results.Pass, Checks: []results.Check{}}, started: time.Now()}
+}
+
+func (t *tier) pass(name, format string, a ...any) {
+	t.Checks = append(t.Checks, results.Check{Name: name, Status: results.Pass, Detail: fmt.Sprintf(format, a...)})
+}
+
+// fail records a check the recipe failed. Only the first failure sets the tier's reason.
+func (t *tier) fail(name, format string, a ...any) {
+	t.record(results.Fail, name, fmt.Sprintf(format, a...))
+}
+
+// unverified records a check that could not be made (infrastructure, timeout, missing tool).
+func (t *tier) unverified(format string, a ...any) {
+	t.record(results.Unverified, "infrastructure", fmt.Sprintf(format, a...))
+}
+
+func (t *tier) skip(reason string) {
+	t.Status = results.Skip
+	t.Reason = reason
+}
+
+func (t *tier) record(s results.Status, name, detail string) {
+	t.Checks = append(t.Checks, results.Check{Name: name, Status: s, Detail: detail})
+	if t.Status == results.Pass {
+		t.Status = s
+		t.Reason = detail
+	}
+}
+
+func (t *tier) ok() bool { return t.Status == results.Pass }
+
+func (t *tier) done() results.Tier {
+	t.DurationS = time.Since(t.started).Seconds()
+	return t.Tier
+}
+
+// callFailed classifies an abra error: a timeout or a missing abra is infrastructure
+// (unverified); abra exiting non-zero is the recipe failing the step.
+func (t *tier) callFailed(check string, err error) {
+	var ae *abra.Error
+	switch {
+	case errors.As(err, &ae) && !ae.Timeout && ae.ExitCode > 0:
+		t.excerpt = ae.Output
+		t.fail(check, "%v", err)
+	case errors.As(err, &ae):
+		t.excerpt = ae.Output
+		t.unverified("%s: %v", check, err)
+	default:
+		t.unverified("%s: %v", check, err)
+	}
+}
+
+// convergeFailed classifies a convergence error: crash loops, rollbacks and never converging are
+// the recipe's failure; anything else (the Docker API went away) is infrastructure.
+func (t *tier) convergeFailed(check string, err error) {
+	var crash *swarm.CrashLoopError
+	var rollback *swarm.RollbackError
+	var timeout *swarm.TimeoutError
+	switch {
+	case errors.As(err, &crash):
+		t.excerpt = strings.Join(crash.LastLogs, "\n")
+		t.fail(check, "%v", err)
+	case errors.As(err, &rollback):
+		t.fail(check, "%v", err)
+	case errors.As(err, &timeout):
+		t.fail(check, "%v", err)
+	default:
+		t.unverified("%s: %v", check, err)
+	}
+}

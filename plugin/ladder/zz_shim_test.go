@@ -1,0 +1,5 @@
+package ladder
+
+import "time"
+
+const hookWaitDelay = 5 * time.Second

@@ -1,0 +1,150 @@
+// Package run is one cc-ci recipe run: the plugin's Settings, their validation, and Execute, which
+// ties the safety core (lock, lifetime, per-run ABRA_DIR) to the ladder.
+package run
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"coopcloud.tech/cc-ci/internal/naming"
+)
+
+// Settings are the plugin's inputs, bound once each to a PLUGIN_* / CCCI_* env var and a --flag.
+type Settings struct {
+	Recipe       string
+	Src          string
+	Ref          string
+	PR           string
+	Repo         string
+	Mode         string
+	Forge        string
+	LockDir      string
+	RunsDir      string
+	AbraDir      string
+	OverlaysDir  string
+	DomainSuffix string
+	FrontDoor    string
+	Server       string
+	AbraBin      string
+	BuildNumber  string
+	Deadline     time.Duration
+	StepTimeout  time.Duration
+
+	// Derived by Validate.
+	domain string
+	stack  string
+}
+
+// Mode values.
+const (
+	ModeCold  = "cold"
+	ModeQuick = "quick"
+)
+
+// ConfigError is bad input: the plugin exits 2 with its message, which names the setting and the fix.
+type ConfigError struct{ Problems []string }
+
+func (e *ConfigError) Error() string {
+	return "invalid settings:\n  - " + strings.Join(e.Problems, "\n  - ")
+}
+
+// IsConfigError reports whether err is (or wraps) a *ConfigError.
+func IsConfigError(err error) bool {
+	var ce *ConfigError
+	return errors.As(err, &ce)
+}
+
+var (
+	recipeRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	refRe    = regexp.MustCompile(`^[0-9a-f]{40}$`)
+	prRe     = regexp.MustCompile(`^[0-9]{1,10}$`)
+	repoRe   = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+	suffixRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
+)
+
+// Validate checks every setting and derives the run's names. It has no side effects.
+func (s *Settings) Validate() error {
+	var p []string
+	add := func(format string, a ...any) { p = append(p, fmt.Sprintf(format, a...)) }
+
+	switch {
+	case s.Recipe == "":
+		add("recipe is missing: set PLUGIN_RECIPE (or CCCI_RECIPE, --recipe) to the recipe name, e.g. gitea")
+	case !recipeRe.MatchString(s.Recipe):
+		add("recipe %q is malformed: use the recipe's catalogue name (lower-case letters, digits, - and _)", s.Recipe)
+	}
+	switch {
+	case s.Ref == "":
+		add("ref is missing: set PLUGIN_REF (or CCCI_REF, --ref) to the full 40-hex commit SHA under test")
+	case !refRe.MatchString(s.Ref):
+		add("ref %q is not a full 40-hex lower-case commit SHA: pin the PR head with `git rev-parse <branch>`", s.Ref)
+	}
+	if s.Src == "" && s.Recipe != "" {
+		s.Src = "https://git.coopcloud.tech/coop-cloud/" + s.Recipe + ".git"
+	}
+	if s.PR != "" && !prRe.MatchString(s.PR) {
+		add("pr %q is not a pull request number: set PLUGIN_PR (or CCCI_PR) to digits only", s.PR)
+	}
+	if s.Repo != "" && !repoRe.MatchString(s.Repo) {
+		add("repo %q is not owner/name: set PLUGIN_REPO (or CCCI_REPO) like coop-cloud/gitea", s.Repo)
+	}
+	if s.Mode == "" {
+		s.Mode = ModeCold
+	}
+	if s.Mode != ModeCold && s.Mode != ModeQuick {
+		add("mode %q is unknown: set PLUGIN_MODE (or CCCI_MODE) to cold or quick", s.Mode)
+	}
+	if s.Forge != "" && s.Forge != "github" && s.Forge != "gitea" {
+		add("forge %q is unknown: set CCCI_FORGE to github or gitea", s.Forge)
+	}
+	for _, d := range []struct{ name, env, val string }{
+		{"lock dir", "CCCI_APP_LOCK_DIR", s.LockDir},
+		{"runs dir", "CCCI_RUNS_DIR", s.RunsDir},
+		{"abra dir", "CCCI_ABRA_DIR", s.AbraDir},
+	} {
+		if d.val == "" || !filepath.IsAbs(d.val) {
+			add("%s %q must be an absolute path: set %s", d.name, d.val, d.env)
+		}
+	}
+	if s.OverlaysDir != "" && !filepath.IsAbs(s.OverlaysDir) {
+		add("overlays dir %q must be an absolute path: set CCCI_OVERLAYS_DIR", s.OverlaysDir)
+	}
+	if !suffixRe.MatchString(s.DomainSuffix) {
+		add("domain suffix %q is not a DNS name: set CCCI_DOMAIN_SUFFIX, e.g. ci.example.org", s.DomainSuffix)
+	}
+	if u, err := url.Parse(s.FrontDoor); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		add("front door %q is not an http(s) URL: set CCCI_FRONTDOOR_URL to where the proxy listens, e.g. http://127.0.0.1", s.FrontDoor)
+	}
+	if s.Server == "" {
+		add("server is empty: set CCCI_SERVER to the abra server name of the local swarm (default: default)")
+	}
+	if s.AbraBin == "" {
+		add("abra binary is empty: set CCCI_ABRA_BIN (default: abra, looked up on PATH)")
+	}
+	if s.Deadline <= 0 {
+		add("deadline %s must be positive: set CCCI_DEADLINE, e.g. 60m", s.Deadline)
+	}
+	if s.StepTimeout <= 0 {
+		add("step timeout %s must be positive: set CCCI_STEP_TIMEOUT, e.g. 10m", s.StepTimeout)
+	}
+	if len(p) > 0 {
+		return &ConfigError{Problems: p}
+	}
+	s.domain = naming.Domain(s.Recipe, s.PR, s.Ref, s.DomainSuffix)
+	s.stack = naming.Stack(s.domain)
+	if len(s.stack) > naming.MaxSwarmName {
+		return &ConfigError{Problems: []string{fmt.Sprintf("stack name %q is %d chars, over Docker's %d: shorten CCCI_DOMAIN_SUFFIX", s.stack, len(s.stack), naming.MaxSwarmName)}}
+	}
+	return nil
+}
+
+// Domain is the app domain of this run (valid after Validate).
+func (s *Settings) Domain() string { return s.domain }
+
+// Stack is the swarm stack name of this run (valid after Validate).
+func (s *Settings) Stack() string { return s.stack }

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# make demo: a full cc-ci run of the bundled sample recipe on the local swarm, printing the report.
+# Set-up it does itself: local images (no pulls), the front door on the `proxy` network, the
+# sample recipe's git repo (two releases + a PR head), and — when no real abra is installed — the
+# FAKE abra test double, announced loudly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+work=${CCCI_DEMO_DIR:-/tmp/cc-ci-demo}
+port=${CCCI_DEMO_PORT:-8480}
+step() { printf '\n=== [demo %4ss] %s\n' "$(( $(date +%s) - start ))" "$*"; }
+start=$(date +%s)
+
+rm -rf "$work" && mkdir -p "$work/bin"
+step "building the test environment tool"
+(cd internal && go build -o "$work/bin/ccci-testenv" ./testkit/cmd/ccci-testenv)
+testenv="$work/bin/ccci-testenv"
+
+step "building the sample recipe's images locally (static Go, FROM scratch; nothing is pulled)"
+"$testenv" images
+
+step "starting the front door (traefik stand-in) on the proxy network, port $port"
+frontdoor=$("$testenv" frontdoor --port "$port")
+echo "front door: $frontdoor"
+
+if command -v abra >/dev/null 2>&1 && ! abra --help 2>&1 | grep -q 'FAKE abra'; then
+  echo "using the real abra: $(command -v abra)"
+else
+  "$testenv" fake-abra "$work/bin" >/dev/null
+  export PATH="$work/bin:$PATH"
+  cat <<'BANNER'
+
+  ##########################################################################
+  #  NO REAL abra ON THIS MACHINE: this demo uses the FAKE abra test double #
+  #  (internal/testkit/fakeabra). It really deploys to the local swarm with #
+  #  `docker stack deploy` and implements backupbot's labels, but it is not #
+  #  abra. Install abra to run the real thing.                               #
+  ##########################################################################
+BANNER
+fi
+
+step "creating the sample recipe repo (releases 0.1.0+1.0.0, 0.2.0+2.0.0, PR head on top)"
+eval "$("$testenv" recipe "$work/recipe" good)"
+# shellcheck disable=SC2154 # src and head come from the eval above
+echo "recipe repo: $src, PR head: $head"
+
+step "running cc-ci-plugin (install -> upgrade -> backup -> restore)"
+set +e
+"$root/bin/cc-ci-plugin" \
+  --recipe sample --src "$src" --ref "$head" --pr 1 --repo coop-cloud/sample \
+  --lock-dir "$work/lock" --runs-dir "$work/runs" --abra-dir "$work/abra" \
+  --overlays-dir "$root/recipes" --domain-suffix ci.local --frontdoor "$frontdoor" \
+  --step-timeout 5m --deadline 20m
+code=$?
+set -e
+step "finished: cc-ci-plugin exit code $code"
+results=$(find "$work/runs" -name results.json 2>/dev/null | head -n 1)
+if [ -n "$results" ]; then
+  echo "summary.md:   $(dirname "$results")/summary.md"
+  echo "results.json: $results"
+fi
+exit "$code"
