@@ -44,11 +44,13 @@ func Acquire(ctx context.Context, dir, domain string, opts Options) (*Lock, erro
 			return nil, err
 		}
 		lock, err := adopt(fd, path, domain, w.log)
-		if errors.Is(err, errReplaced) {
-			w.log.Debug("app lockfile was replaced while waiting, retrying", "domain", domain, "path", path)
-			continue
+		if !errors.Is(err, errReplaced) {
+			return lock, err
 		}
-		return lock, err
+		w.log.Debug("app lockfile was replaced while waiting, retrying", "domain", domain, "path", path)
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("acquire app lock %s: %w", path, err)
+		}
 	}
 }
 
@@ -162,7 +164,7 @@ func (w *waiter) block(fd int) error {
 		case <-ticker.C:
 			w.log.Info("still waiting for app lock", "domain", w.domain, "path", w.path,
 				"waited", time.Since(w.started).Round(time.Second))
-		case <-make(chan struct{}):
+		case <-w.ctx.Done():
 			// Whatever the flock ends with, closing fd drops any lock it got.
 			go func() {
 				<-done

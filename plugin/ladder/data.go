@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"syscall"
 	"time"
 
 	"coopcloud.tech/cc-ci/internal/results"
@@ -23,7 +24,7 @@ func (l *Ladder) seed(ctx context.Context, t *tier, key string) bool {
 	}
 	v := randomValue()
 	if err := l.Data.Write(ctx, key, v); err != nil {
-		t.fail("seed "+key, "the app did not accept a datum through the data probe: %v", err)
+		t.failOrAbort(ctx, "seed "+key, "the app did not accept a datum through the data probe: %v", err)
 		return false
 	}
 	l.seeded[key] = v
@@ -36,7 +37,7 @@ func (l *Ladder) mutate(ctx context.Context, t *tier) bool {
 	for _, key := range []string{keyBackup, keyMutation} {
 		v := randomValue()
 		if err := l.Data.Write(ctx, key, v); err != nil {
-			t.fail("mutate "+key, "the app did not accept a datum through the data probe: %v", err)
+			t.failOrAbort(ctx, "mutate "+key, "the app did not accept a datum through the data probe: %v", err)
 			return false
 		}
 		l.seeded["mutated:"+key] = v
@@ -52,12 +53,13 @@ func (l *Ladder) verify(ctx context.Context, t *tier, check, key, lost string) b
 		return true
 	}
 	got, found, err := l.Data.Read(ctx, key)
+	mutated, wasMutated := l.seeded["mutated:"+key]
 	switch {
 	case err != nil:
-		t.fail(check, "read %s through the data probe: %v", key, err)
+		t.failOrAbort(ctx, check, "read %s through the data probe: %v", key, err)
 	case !found:
 		t.fail(check, "%s (%s is absent)", lost, key)
-	case got == l.seeded["mutated:"+key]:
+	case wasMutated && got == mutated:
 		t.fail(check, "%s still holds the value written after the backup: the restore left the live (mutated) data in place", key)
 	case got != l.seeded[key]:
 		t.fail(check, "%s (%s reads %q, want the seeded %q)", lost, key, clip(got), l.seeded[key])
@@ -73,7 +75,7 @@ func (l *Ladder) absent(ctx context.Context, t *tier, check, key, present string
 	_, found, err := l.Data.Read(ctx, key)
 	switch {
 	case err != nil:
-		t.fail(check, "read %s through the data probe: %v", key, err)
+		t.failOrAbort(ctx, check, "read %s through the data probe: %v", key, err)
 	case found:
 		t.fail(check, "%s (%s is present)", present, key)
 	default:
@@ -110,7 +112,8 @@ type HookProbe struct {
 	ReadPath  string
 	Env       []string
 	Dir       string
-	Timeout   time.Duration
+	// Timeout bounds each hook run, children included (one minute when zero).
+	Timeout time.Duration
 }
 
 // Write implements DataProbe.
@@ -132,15 +135,35 @@ func (h *HookProbe) Read(ctx context.Context, key string) (string, bool, error) 
 	return strings.TrimRight(out, "\r\n"), true, nil
 }
 
+// hookWaitDelay bounds how long a killed hook's output pipes may stay open afterwards.
+const hookWaitDelay = 5 * time.Second
+
+// defaultHookTimeout bounds a hook when HookProbe.Timeout is zero: a data probe must never be
+// unbounded, nor fail at once because of an unset field.
+const defaultHookTimeout = time.Minute
+
 func (h *HookProbe) run(ctx context.Context, path string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
+	timeout := h.Timeout
+	if timeout <= 0 {
+		timeout = defaultHookTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = h.Env
 	cmd.Dir = h.Dir
+	// A hook is usually a script whose children (curl, docker exec) hold its stdout open: on
+	// timeout kill its whole process group, and stop waiting for the pipes soon after, or a hung
+	// child would hold the run past the hook's timeout.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = hookWaitDelay
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (after %s): %w", ctx.Err(), timeout, err)
+		}
 		return "", fmt.Errorf("%s %s: %w: %s", path, args[0], err, clip(strings.TrimSpace(stderr.String())))
 	}
 	return stdout.String(), nil

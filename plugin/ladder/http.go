@@ -2,7 +2,6 @@ package ladder
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,12 +12,12 @@ import (
 // fallbacks are bodies a proxy or a bare web server answers with when the app itself is not
 // behind the name: seeing one means the page is not the app's own, whatever the status code.
 var fallbacks = []string{
-	"404 page not found",    // traefik, no router for the Host
-	"no available server",   // traefik, router without healthy backends
-	"Bad Gateway",           // any proxy, backend refused
-	"Service Unavailable",   // any proxy
-	"Gateway Timeout",       // any proxy
-	"Welcome to nginx!",     // a default nginx site
+	"404 page not found",     // traefik, no router for the Host
+	"no available server",    // traefik, router without healthy backends
+	"Bad Gateway",            // any proxy, backend refused
+	"Service Unavailable",    // any proxy
+	"Gateway Timeout",        // any proxy
+	"Welcome to nginx!",      // a default nginx site
 	"Apache2 Debian Default", // a default Apache site
 }
 
@@ -30,31 +29,39 @@ const readyPoll = time.Second
 // page: a 2xx/3xx status and a body that is not a proxy fallback. It retries until the readiness
 // window ends, then reports what it last saw.
 func (l *Ladder) serving(ctx context.Context, t *tier) bool {
-	l.banner(strings.ToUpper(t.Name), "GET %s/ with Host: %s", l.FrontDoor, l.Domain)
+	const check = "serves its own page"
+	l.banner(t.Name, "GET %s/ with Host: %s", l.FrontDoor, l.Domain)
 	window := l.ReadyTimeout
 	if window <= 0 {
 		window = 2 * time.Minute
 	}
-	ctx, cancel := context.WithTimeout(ctx, window)
+	wctx, cancel := context.WithTimeout(ctx, window)
 	defer cancel()
-	var last string
+	var last string   // what the last finished attempt saw
+	var answered bool // whether that was an answer (a wrong page) rather than no answer
 	for {
-		status, why, err := l.get(ctx, "/")
-		if err == nil && why == "" {
-			t.pass("serves its own page", "HTTP %d from the app through the front door", status)
+		status, why, err := l.get(wctx, "/")
+		// An attempt cut short by the window's end saw nothing; the one before it is reported.
+		switch {
+		case err == nil && why == "":
+			t.pass(check, "HTTP %d from the app through the front door", status)
 			return true
-		}
-		if err != nil {
-			last = err.Error()
-		} else {
-			last = why
+		case err == nil:
+			last, answered = why, true
+		case wctx.Err() == nil:
+			last, answered = err.Error(), false
 		}
 		select {
-		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) && err == nil {
-				t.fail("serves its own page", "%s for Host %s after %s: the page is not the app's own (check the traefik labels, the service port and that the app serves /)", last, l.Domain, window)
-			} else {
-				t.fail("serves its own page", "no answer for Host %s within %s: %s", l.Domain, window, last)
+		case <-wctx.Done():
+			switch {
+			case ctx.Err() != nil:
+				t.unverified("%s: run aborted (%v) while waiting for Host %s", check, context.Cause(ctx), l.Domain)
+			case answered:
+				t.fail(check, "%s for Host %s after %s: the page is not the app's own (check the traefik labels, the service port and that the app serves /)", last, l.Domain, window)
+			case last == "":
+				t.fail(check, "no answer for Host %s within %s: the first request did not finish", l.Domain, window)
+			default:
+				t.fail(check, "no answer for Host %s within %s: %s", l.Domain, window, last)
 			}
 			return false
 		case <-time.After(readyPoll):

@@ -2,6 +2,7 @@ package ladder
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -50,7 +51,7 @@ func TestServingFails(t *testing.T) {
 		name       string
 		status     int
 		body       string
-		closed     bool // the front door refuses connections
+		dropping   bool // the front door drops every connection unanswered
 		wantReason []string
 	}{
 		{name: "the app serving traefik's 404 fallback with 200 fails install", status: http.StatusOK, body: "404 page not found\n",
@@ -61,8 +62,8 @@ func TestServingFails(t *testing.T) {
 			wantReason: []string{"HTTP 503"}},
 		{name: "a default nginx page with 200 fails install", status: http.StatusOK, body: "<h1>Welcome to nginx!</h1>",
 			wantReason: []string{"proxy fallback page", "Welcome to nginx!"}},
-		{name: "a front door that refuses connections fails install with no answer", closed: true,
-			wantReason: []string{"no answer for Host " + testDomain, "connection refused"}},
+		{name: "a front door that drops every connection fails install with no answer", dropping: true,
+			wantReason: []string{"no answer for Host " + testDomain, "within 2s: Get "}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,8 +71,8 @@ func TestServingFails(t *testing.T) {
 			w := newWorld(t)
 			w.Ready = 2 * time.Second
 			w.Door.Serve(tt.status, tt.body)
-			if tt.closed {
-				w.Door.srv.Close()
+			if tt.dropping {
+				w.DoorURL = droppingServer(t)
 			}
 			out := w.run(t.Context())
 
@@ -89,11 +90,30 @@ func TestServingFails(t *testing.T) {
 			for _, h := range w.Door.Hosts() {
 				assert.Equal(t, testDomain, h)
 			}
-			if !tt.closed {
+			if !tt.dropping {
 				assert.GreaterOrEqual(t, len(w.Door.Hosts()), 2, "the front door is asked again until the window ends")
 			}
 		})
 	}
+}
+
+// droppingServer returns the URL of a TCP server that closes every connection without answering.
+// It keeps its port, so no other test's server can take it over mid-test.
+func droppingServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return // closed by the cleanup
+			}
+			c.Close()
+		}
+	}()
+	return "http://" + ln.Addr().String()
 }
 
 func TestServing(t *testing.T) {

@@ -2,7 +2,6 @@ package ladder
 
 import (
 	"context"
-	"strings"
 
 	"coopcloud.tech/cc-ci/internal/results"
 	"coopcloud.tech/cc-ci/internal/swarm"
@@ -39,6 +38,8 @@ func (l *Ladder) install(ctx context.Context, baseTag string, hasBase bool) *tie
 	what := "the PR head (chaos: no published release to start from)"
 	if hasBase {
 		what = baseTag
+	} else if !l.checkoutHead(ctx, t) {
+		return t
 	}
 	l.banner("INSTALL", "abra app deploy %s", what)
 	sctx, cancel = l.step(ctx)
@@ -56,6 +57,9 @@ func (l *Ladder) install(ctx context.Context, baseTag string, hasBase bool) *tie
 	if hasBase && !l.labelEquals(ctx, t, "version label", "coop-cloud."+l.Stack+".version", baseTag) {
 		return t
 	}
+	if !hasBase && !l.chaosLabelIsHead(ctx, t) {
+		return t
+	}
 	if !l.serving(ctx, t) {
 		return t
 	}
@@ -63,15 +67,26 @@ func (l *Ladder) install(ctx context.Context, baseTag string, hasBase bool) *tie
 	return t
 }
 
+// checkoutHead puts the recipe checkout back at the PR head. abra app new without a version
+// checks out the newest release (or the default branch), so a chaos deploy right after it would
+// deploy that instead of the commit under test.
+func (l *Ladder) checkoutHead(ctx context.Context, t *tier) bool {
+	if _, err := l.Git.Checkout(ctx, l.Head); err != nil {
+		t.unverified("check out the PR head %s: %v", l.Head, err)
+		return false
+	}
+	return true
+}
+
 // converged waits for every service to run its desired replicas, failing fast on a crash loop or
 // a swarm rollback.
 func (l *Ladder) converged(ctx context.Context, t *tier, check string) bool {
-	l.banner(strings.ToUpper(t.Name), "waiting for %s to converge", l.Stack)
+	l.banner(t.Name, "waiting for %s to converge", l.Stack)
 	sctx, cancel := l.step(ctx)
 	defer cancel()
 	err := l.Swarm.WaitConverged(sctx, l.Stack, swarm.WaitOptions{Timeout: l.StepTimeout, CrashThreshold: 3})
 	if err != nil {
-		t.convergeFailed(check, err)
+		t.convergeFailed(ctx, check, err)
 		return false
 	}
 	t.pass(check, "all services of %s running", l.Stack)

@@ -92,6 +92,7 @@ func (l *Ladder) Run(ctx context.Context) Outcome {
 		t := l.newTier(results.TierInstall)
 		t.unverified("resolve upgrade base: %v", err)
 		out.Tiers = append(out.Tiers, t.done())
+		out.Tiers = append(out.Tiers, notReached(results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore)...)
 		return l.finish(out)
 	}
 	out.UpgradeBase = results.UpgradeBase{Reason: baseReason}
@@ -148,7 +149,11 @@ func (l *Ladder) banner(stage, format string, a ...any) {
 	fmt.Fprintf(l.Out, "==> [%7.1fs] %-8s %s\n", time.Since(l.start).Seconds(), stage, fmt.Sprintf(format, a...))
 }
 
-// step gives one wait or call its own timeout inside the run's context.
+// step gives one wait or call its own timeout inside the run's context. A zero StepTimeout means
+// the run's context alone bounds the step (not a context that has already expired).
 func (l *Ladder) step(ctx context.Context) (context.Context, context.CancelFunc) {
+	if l.StepTimeout <= 0 {
+		return context.WithCancel(ctx)
+	}
 	return context.WithTimeout(ctx, l.StepTimeout)
 }

@@ -49,94 +49,100 @@ func assertNotReached(t *testing.T, tiers map[string]results.Tier, after string,
 	}
 }
 
+// TestGoodRecipe: a good recipe climbs install, upgrade, backup and restore, with each mutating
+// abra call made once.
+func TestGoodRecipe(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	out := w.run(t.Context())
+
+	tiers := climb(t, out)
+	for _, name := range ladderOrder {
+		assert.Equal(t, results.Pass, tiers[name].Status, "%s: %s", name, tiers[name].Reason)
+		for _, c := range tiers[name].Checks {
+			assert.Equal(t, results.Pass, c.Status, "%s/%s: %s", name, c.Name, c.Detail)
+		}
+	}
+	assert.Equal(t, []string{"app new " + testBase, "deploy " + testBase, "deploy chaos", "backup create", "restore"}, w.Abra.Log())
+	assert.Equal(t, abraCall{Cmd: abra.CmdAppNew, Recipe: testRecipe, Version: testBase, Server: testServer, Domain: testDomain}, w.Abra.Got[0])
+	for _, c := range w.Abra.Got {
+		assert.Equal(t, testDomain, c.Domain, c.String())
+	}
+	assert.Equal(t, 1, out.Deploys)
+	assert.Equal(t, results.UpgradeBase{Version: testBase, Reason: w.Git.BaseReason}, out.UpgradeBase)
+	assert.Empty(t, out.FailureExcerpt)
+	assert.Equal(t, 3, results.Level(out.Tiers))
+	assert.Equal(t, results.VerdictPass, results.Verdict(out.Tiers))
+
+	// The head is checked out only for the upgrade: after the base deploy, before the chaos one.
+	assert.Equal(t, []string{
+		"git upgrade-base " + testHead,
+		"abra app new " + testBase, "abra deploy " + testBase,
+		"git checkout " + testHead, "abra deploy chaos",
+		"abra backup create", "abra restore",
+	}, w.Journal.Entries)
+	// Install, upgrade and restore each wait for the stack, with crash-loop detection on.
+	require.Len(t, w.Swarm.Waits, 3)
+	for _, wc := range w.Swarm.Waits {
+		assert.Equal(t, testStack, wc.Stack)
+		assert.Positive(t, wc.Opts.CrashThreshold)
+	}
+	assert.Equal(t, []string{"write ccci-install", "read ccci-install",
+		"write ccci-backup", "write ccci-backup", "write ccci-after-backup",
+		"read ccci-backup", "read ccci-after-backup"}, w.Data.Calls)
+	assert.Equal(t, []string{"preflight", "app new", "deploy", "converged", "version label", "serves its own page", "seed ccci-install"},
+		checkNames(tiers[results.TierInstall]))
+	assert.Equal(t, []string{"chaos deploy", "converged without rollback", "chaos-version label", "serves its own page", "data survives upgrade"},
+		checkNames(tiers[results.TierUpgrade]))
+	assert.Contains(t, w.Out.String(), "RESTORE")
+}
+
+// TestFrontDoorHost: every request to the front door carries the app's domain as its Host.
+func TestFrontDoorHost(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	out := w.run(t.Context())
+
+	require.Equal(t, results.Pass, climb(t, out)[results.TierRestore].Status)
+	hosts := w.Door.Hosts()
+	assert.Len(t, hosts, 3, "one request each at install, upgrade and restore")
+	for _, h := range hosts {
+		assert.Equal(t, testDomain, h)
+	}
+}
+
+// TestOnePublishedVersion: a recipe with one published version skips the upgrade and installs
+// the PR head with chaos.
+func TestOnePublishedVersion(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.Git.Base = recipe.Release{}
+	w.Git.BaseOK = false
+	w.Git.BaseReason = "only one published version (1.0.0+1.20.0)"
+	out := w.run(t.Context())
+
+	tiers := climb(t, out)
+	assert.Equal(t, results.Pass, tiers[results.TierInstall].Status, tiers[results.TierInstall].Reason)
+	assert.Equal(t, results.Skip, tiers[results.TierUpgrade].Status)
+	assert.Equal(t, "only one published version (1.0.0+1.20.0)", tiers[results.TierUpgrade].Reason)
+	assert.Equal(t, results.Pass, tiers[results.TierBackup].Status, tiers[results.TierBackup].Reason)
+	assert.Equal(t, results.Pass, tiers[results.TierRestore].Status, tiers[results.TierRestore].Reason)
+	assert.Equal(t, results.UpgradeBase{Reason: "only one published version (1.0.0+1.20.0)"}, out.UpgradeBase)
+	assert.Equal(t, []string{"app new", "deploy chaos", "backup create", "restore"}, w.Abra.Log())
+	assert.Equal(t, 1, out.Deploys)
+	// abra app new without a version checks out the newest release: the head must be put
+	// back before the chaos deploy, and the deployment must be proven to run it.
+	assert.Equal(t, []string{
+		"git upgrade-base " + testHead, "abra app new", "git checkout " + testHead, "abra deploy chaos",
+		"abra backup create", "abra restore",
+	}, w.Journal.Entries)
+	assert.Equal(t, results.Pass, checkOf(t, tiers[results.TierInstall], "chaos-version label").Status)
+	assert.Equal(t, 3, results.Level(out.Tiers))
+}
+
+// TestRun covers the ways a climb stops before the recipe is at fault, or at install.
 func TestRun(t *testing.T) {
 	t.Parallel()
-
-	t.Run("a good recipe climbs install, upgrade, backup and restore with each mutating call once", func(t *testing.T) {
-		t.Parallel()
-		w := newWorld(t)
-		out := w.run(t.Context())
-
-		tiers := climb(t, out)
-		for _, name := range ladderOrder {
-			assert.Equal(t, results.Pass, tiers[name].Status, "%s: %s", name, tiers[name].Reason)
-			for _, c := range tiers[name].Checks {
-				assert.Equal(t, results.Pass, c.Status, "%s/%s: %s", name, c.Name, c.Detail)
-			}
-		}
-		assert.Equal(t, []string{"app new " + testBase, "deploy " + testBase, "deploy chaos", "backup create", "restore"}, w.Abra.Log())
-		assert.Equal(t, abraCall{Cmd: abra.CmdAppNew, Recipe: testRecipe, Version: testBase, Server: testServer, Domain: testDomain}, w.Abra.Got[0])
-		for _, c := range w.Abra.Got {
-			assert.Equal(t, testDomain, c.Domain, c.String())
-		}
-		assert.Equal(t, 1, out.Deploys)
-		assert.Equal(t, results.UpgradeBase{Version: testBase, Reason: w.Git.BaseReason}, out.UpgradeBase)
-		assert.Empty(t, out.FailureExcerpt)
-		assert.Equal(t, 3, results.Level(out.Tiers))
-		assert.Equal(t, results.VerdictPass, results.Verdict(out.Tiers))
-
-		// The head is checked out only for the upgrade: after the base deploy, before the chaos one.
-		assert.Equal(t, []string{
-			"git upgrade-base " + testHead,
-			"abra app new " + testBase, "abra deploy " + testBase,
-			"git checkout " + testHead, "abra deploy chaos",
-			"abra backup create", "abra restore",
-		}, w.Journal.Entries)
-		// Install, upgrade and restore each wait for the stack, with crash-loop detection on.
-		require.Len(t, w.Swarm.Waits, 3)
-		for _, wc := range w.Swarm.Waits {
-			assert.Equal(t, testStack, wc.Stack)
-			assert.Positive(t, wc.Opts.CrashThreshold)
-		}
-		assert.Equal(t, []string{"write ccci-install", "read ccci-install",
-			"write ccci-backup", "write ccci-backup", "write ccci-after-backup",
-			"read ccci-backup", "read ccci-after-backup"}, w.Data.Calls)
-		assert.Equal(t, []string{"preflight", "app new", "deploy", "converged", "version label", "serves its own page", "seed ccci-install"},
-			checkNames(tiers[results.TierInstall]))
-		assert.Equal(t, []string{"chaos deploy", "converged without rollback", "chaos-version label", "serves its own page", "data survives upgrade"},
-			checkNames(tiers[results.TierUpgrade]))
-		assert.Contains(t, w.Out.String(), "RESTORE")
-	})
-
-	t.Run("every request to the front door carries the app's domain as its Host", func(t *testing.T) {
-		t.Parallel()
-		w := newWorld(t)
-		out := w.run(t.Context())
-
-		require.Equal(t, results.Pass, climb(t, out)[results.TierRestore].Status)
-		hosts := w.Door.Hosts()
-		assert.Len(t, hosts, 3, "one request each at install, upgrade and restore")
-		for _, h := range hosts {
-			assert.Equal(t, testDomain, h)
-		}
-	})
-
-	t.Run("a recipe with one published version skips the upgrade and installs the head with chaos", func(t *testing.T) {
-		t.Parallel()
-		w := newWorld(t)
-		w.Git.Base = recipe.Release{}
-		w.Git.BaseOK = false
-		w.Git.BaseReason = "only one published version (1.0.0+1.20.0)"
-		out := w.run(t.Context())
-
-		tiers := climb(t, out)
-		assert.Equal(t, results.Pass, tiers[results.TierInstall].Status, tiers[results.TierInstall].Reason)
-		assert.Equal(t, results.Skip, tiers[results.TierUpgrade].Status)
-		assert.Equal(t, "only one published version (1.0.0+1.20.0)", tiers[results.TierUpgrade].Reason)
-		assert.Equal(t, results.Pass, tiers[results.TierBackup].Status, tiers[results.TierBackup].Reason)
-		assert.Equal(t, results.Pass, tiers[results.TierRestore].Status, tiers[results.TierRestore].Reason)
-		assert.Equal(t, results.UpgradeBase{Reason: "only one published version (1.0.0+1.20.0)"}, out.UpgradeBase)
-		assert.Equal(t, []string{"app new", "deploy chaos", "backup create", "restore"}, w.Abra.Log())
-		assert.Equal(t, 1, out.Deploys)
-		// abra app new without a version checks out the newest release: the head must be put
-		// back before the chaos deploy, and the deployment must be proven to run it.
-		assert.Equal(t, []string{
-			"git upgrade-base " + testHead, "abra app new", "git checkout " + testHead, "abra deploy chaos",
-			"abra backup create", "abra restore",
-		}, w.Journal.Entries)
-		assert.Equal(t, results.Pass, checkOf(t, tiers[results.TierInstall], "chaos-version label").Status)
-		assert.Equal(t, 3, results.Level(out.Tiers))
-	})
 
 	t.Run("the upgrade base cannot be resolved: install is unverified and nothing is deployed", func(t *testing.T) {
 		t.Parallel()

@@ -1,6 +1,7 @@
 package ladder
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -30,6 +31,17 @@ func (t *tier) pass(name, format string, a ...any) {
 // fail records a check the recipe failed. Only the first failure sets the tier's reason.
 func (t *tier) fail(name, format string, a ...any) {
 	t.record(results.Fail, name, fmt.Sprintf(format, a...))
+}
+
+// failOrAbort records a failed check, unless the run's context is done: then the check failed
+// because the run was aborted (SIGTERM, deadline), not because of the recipe, and it is
+// unverified.
+func (t *tier) failOrAbort(ctx context.Context, name, format string, a ...any) {
+	if ctx.Err() != nil {
+		t.unverified("%s: run aborted (%v): %s", name, context.Cause(ctx), fmt.Sprintf(format, a...))
+		return
+	}
+	t.fail(name, format, a...)
 }
 
 // unverified records a check that could not be made (infrastructure, timeout, missing tool).
@@ -74,12 +86,15 @@ func (t *tier) callFailed(check string, err error) {
 }
 
 // convergeFailed classifies a convergence error: crash loops, rollbacks and never converging are
-// the recipe's failure; anything else (the Docker API went away) is infrastructure.
-func (t *tier) convergeFailed(check string, err error) {
+// the recipe's failure; anything else (the Docker API went away), or any error once the run's ctx
+// is done (the wait was cut short by the abort, not by the step timeout), is infrastructure.
+func (t *tier) convergeFailed(ctx context.Context, check string, err error) {
 	var crash *swarm.CrashLoopError
 	var rollback *swarm.RollbackError
 	var timeout *swarm.TimeoutError
 	switch {
+	case ctx.Err() != nil:
+		t.unverified("%s: run aborted (%v): %v", check, context.Cause(ctx), err)
 	case errors.As(err, &crash):
 		t.excerpt = strings.Join(crash.LastLogs, "\n")
 		t.fail(check, "%v", err)

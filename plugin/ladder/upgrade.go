@@ -17,8 +17,7 @@ func (l *Ladder) upgrade(ctx context.Context, hasBase bool, baseReason string) *
 		l.banner("UPGRADE", "skip: %s", baseReason)
 		return t
 	}
-	if _, err := l.Git.Checkout(ctx, l.Head); err != nil {
-		t.unverified("check out the PR head %s: %v", l.Head, err)
+	if !l.checkoutHead(ctx, t) {
 		return t
 	}
 	l.banner("UPGRADE", "abra app deploy --chaos at %s", short(l.Head))

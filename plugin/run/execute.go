@@ -120,7 +120,7 @@ func (r *runner) ladder(dir *rundir.Dir, recipeDir, head string, docker *swarm.C
 	l := &ladder.Ladder{
 		Config: ladder.Config{
 			Recipe: s.Recipe, Domain: s.Domain(), Stack: s.Stack(), Server: s.Server,
-			RecipeDir: recipeDir, Head: head, FrontDoor: s.FrontDoor, StepTimeout: s.StepTimeout,
+			RecipeDir: recipeDir, Head: head, FrontDoor: s.FrontDoor, StepTimeout: s.StepTimeout, ReadyTimeout: s.ReadyTimeout,
 		},
 		Abra:  ab,
 		Swarm: docker,

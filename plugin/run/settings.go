@@ -34,6 +34,7 @@ type Settings struct {
 	BuildNumber  string
 	Deadline     time.Duration
 	StepTimeout  time.Duration
+	ReadyTimeout time.Duration
 
 	// Derived by Validate.
 	domain string
@@ -131,6 +132,9 @@ func (s *Settings) Validate() error {
 	}
 	if s.StepTimeout <= 0 {
 		add("step timeout %s must be positive: set CCCI_STEP_TIMEOUT, e.g. 10m", s.StepTimeout)
+	}
+	if s.ReadyTimeout <= 0 {
+		add("ready timeout %s must be positive: set CCCI_READY_TIMEOUT, e.g. 2m", s.ReadyTimeout)
 	}
 	if len(p) > 0 {
 		return &ConfigError{Problems: p}

@@ -30,5 +30,6 @@ func flags(s *run.Settings) []cli.Flag {
 		&cli.StringFlag{Name: "build-number", Usage: "Drone build number (run id drone-<n>; empty: manual-<pid>)", EnvVars: []string{"DRONE_BUILD_NUMBER"}, Destination: &s.BuildNumber},
 		&cli.DurationFlag{Name: "deadline", Usage: "whole-run deadline; on expiry: teardown, exit 142", Value: 60 * time.Minute, EnvVars: []string{"PLUGIN_DEADLINE", "CCCI_DEADLINE"}, Destination: &s.Deadline},
 		&cli.DurationFlag{Name: "step-timeout", Usage: "timeout of one abra call or convergence wait", Value: 10 * time.Minute, EnvVars: []string{"PLUGIN_STEP_TIMEOUT", "CCCI_STEP_TIMEOUT"}, Destination: &s.StepTimeout},
+		&cli.DurationFlag{Name: "ready-timeout", Usage: "how long the app may take to answer as itself through the front door", Value: 2 * time.Minute, EnvVars: []string{"PLUGIN_READY_TIMEOUT", "CCCI_READY_TIMEOUT"}, Destination: &s.ReadyTimeout},
 	}
 }

@@ -1,0 +1,232 @@
+// Package e2e runs the real cc-ci-plugin binary against the real local swarm: the sample recipe
+// and its known-bad variants must each get the verdict, tier and reason a maintainer expects, and
+// nothing of any run may remain on the swarm afterwards. abra is the FAKE test double (abra cannot
+// be installed here); everything else is real.
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"coopcloud.tech/cc-ci/internal/naming"
+	"coopcloud.tech/cc-ci/internal/results"
+	"coopcloud.tech/cc-ci/internal/swarm"
+	"coopcloud.tech/cc-ci/internal/testkit"
+)
+
+const suffix = "ci.local"
+
+// env is what TestMain prepared once for every run.
+var env struct {
+	plugin    string // built cc-ci-plugin
+	binDir    string // holds the FAKE abra
+	frontDoor string
+	overlays  string
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(setup(m))
+}
+
+func setup(m *testing.M) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	tmp, err := os.MkdirTemp("", "ccci-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+	env.binDir = filepath.Join(tmp, "bin")
+	env.plugin = filepath.Join(tmp, "cc-ci-plugin")
+	_, file, _, _ := runtime.Caller(0)
+	pluginModule := filepath.Join(filepath.Dir(file), "..")
+	env.overlays = filepath.Join(pluginModule, "..", "recipes")
+	build := exec.CommandContext(ctx, "go", "build", "-o", env.plugin, "./cmd/cc-ci-plugin")
+	build.Dir = pluginModule
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build cc-ci-plugin: %v\n%s", err, out)
+		return 1
+	}
+	steps := []func() error{
+		func() error { return testkit.BuildImages(ctx) },
+		func() error { _, err := testkit.BuildFakeAbra(ctx, env.binDir); return err },
+		func() error { u, err := testkit.EnsureFrontDoor(ctx, 8480); env.frontDoor = u; return err },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e setup: %v\n", err)
+			return 1
+		}
+	}
+	return m.Run()
+}
+
+// run is one plugin run's observable outcome.
+type run struct {
+	code    int
+	output  string
+	results *results.Results
+	domain  string
+}
+
+// runPlugin runs the plugin on a recipe repo at ref, as Drone would (settings in PLUGIN_* env).
+func runPlugin(t *testing.T, src, ref, pr string) run {
+	t.Helper()
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, env.plugin)
+	cmd.Env = append(os.Environ(),
+		"PATH="+env.binDir+":"+os.Getenv("PATH"),
+		"PLUGIN_RECIPE=sample", "PLUGIN_SRC="+src, "PLUGIN_REF="+ref, "PLUGIN_PR="+pr,
+		"CCCI_APP_LOCK_DIR="+filepath.Join(dir, "lock"), "CCCI_RUNS_DIR="+filepath.Join(dir, "runs"),
+		"CCCI_ABRA_DIR="+filepath.Join(dir, "abra"), "CCCI_OVERLAYS_DIR="+env.overlays,
+		"CCCI_DOMAIN_SUFFIX="+suffix, "CCCI_FRONTDOOR_URL="+env.frontDoor,
+		"CCCI_STEP_TIMEOUT=4m", "CCCI_READY_TIMEOUT=20s", "CCCI_DEADLINE=7m", "DRONE_BUILD_NUMBER=",
+	)
+	out, err := cmd.CombinedOutput()
+	r := run{code: cmd.ProcessState.ExitCode(), output: string(out), domain: naming.Domain("sample", pr, ref, suffix)}
+	if err != nil && r.code < 0 {
+		t.Fatalf("plugin did not run: %v\n%s", err, out)
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, "runs", "*", "results.json"))
+	if len(matches) == 1 {
+		res, err := results.ReadFile(matches[0])
+		require.NoError(t, err)
+		r.results = res
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("plugin output:\n%s", r.output)
+		}
+	})
+	assertNothingLeft(t, naming.Stack(r.domain))
+	return r
+}
+
+// assertNothingLeft checks the swarm holds nothing of the stack: services, volumes, secrets,
+// configs, networks.
+func assertNothingLeft(t *testing.T, stack string) {
+	t.Helper()
+	c, err := swarm.New(t.Context())
+	require.NoError(t, err)
+	defer c.Close()
+	residue, err := c.Residue(t.Context(), stack)
+	require.NoError(t, err)
+	assert.True(t, residue.Empty(), "run left behind on the swarm: %+v", residue)
+	out, err := exec.Command("docker", "stack", "ls", "--format", "{{.Name}}").Output()
+	require.NoError(t, err)
+	assert.NotContains(t, string(out), stack)
+}
+
+func makeRecipe(t *testing.T, v testkit.Variant) testkit.Recipe {
+	t.Helper()
+	r, err := testkit.MakeRecipe(filepath.Join(t.TempDir(), "sample"), v)
+	require.NoError(t, err)
+	return r
+}
+
+func tier(t *testing.T, r run, name string) results.Tier {
+	t.Helper()
+	require.NotNil(t, r.results, "no results.json was written:\n%s", r.output)
+	tr := r.results.Tier(name)
+	require.NotNil(t, tr, "tier %s missing from results", name)
+	return *tr
+}
+
+func TestGoodRecipePassesAtLevel3(t *testing.T) {
+	t.Parallel()
+	rec := makeRecipe(t, testkit.Good)
+	r := runPlugin(t, rec.Src, rec.Head, "1")
+	require.Equal(t, 0, r.code, r.output)
+	require.NotNil(t, r.results)
+	assert.Equal(t, results.VerdictPass, r.results.Verdict)
+	assert.Equal(t, 3, r.results.Level)
+	assert.Equal(t, 1, r.results.Deploys, "exactly one app new")
+	assert.Equal(t, "0.2.0+2.0.0", r.results.UpgradeBase.Version)
+	assert.True(t, r.results.Teardown.Clean)
+	for _, name := range []string{results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore} {
+		assert.Equal(t, results.Pass, tier(t, r, name).Status, name)
+	}
+	assert.Contains(t, r.output, "==> [", "stage banners with elapsed time")
+	assert.Contains(t, r.output, "FAKE abra")
+}
+
+// TestKnownBadRecipesFailAtTheRightTier is the false-green guard: every known-bad variant must
+// get verdict fail at exactly the named tier, with a reason a maintainer understands.
+func TestKnownBadRecipesFailAtTheRightTier(t *testing.T) {
+	tests := []struct {
+		name      string
+		variant   testkit.Variant
+		tier      string
+		reason    string // a regexp
+		wantLevel int
+	}{
+		{"an upgrade that loses the data written before it fails UPGRADE", testkit.UpgradeLosesData, results.TierUpgrade, "the upgrade loses data", 1},
+		{"a backup hook that writes an empty dump fails RESTORE", testkit.EmptyDump, results.TierRestore, "restore", 2},
+		{"a restore that leaves the mutated data in place fails RESTORE", testkit.RestoreNoop, results.TierRestore, `left the live \(mutated\) data in place`, 2},
+		{"a head image that crash-loops fails UPGRADE fast", testkit.CrashLoop, results.TierUpgrade, `crash|non-zero exit`, 1},
+		{"an app serving a proxy fallback page fails INSTALL", testkit.Fallback, results.TierInstall, "not the app's own", 0},
+		{"a compose.yml that does not parse fails INSTALL naming the file", testkit.BrokenCompose, results.TierInstall, `compose\.yml does not parse as YAML`, 0},
+		{"a missing .env.sample fails INSTALL naming the file", testkit.NoEnvSample, results.TierInstall, `\.env\.sample is missing`, 0},
+		{"a secret name over 64 chars fails INSTALL naming the secret", testkit.LongSecretName, results.TierInstall, "over Docker's 64", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec := makeRecipe(t, tt.variant)
+			r := runPlugin(t, rec.Src, rec.Head, "2")
+			require.Equal(t, 1, r.code, "a known-bad recipe must exit 1 (verdict fail):\n%s", r.output)
+			require.NotNil(t, r.results)
+			assert.Equal(t, results.VerdictFail, r.results.Verdict)
+			assert.Equal(t, tt.wantLevel, r.results.Level)
+			got := tier(t, r, tt.tier)
+			assert.Equal(t, results.Fail, got.Status, "tier %s: %s", tt.tier, got.Reason)
+			assert.Regexp(t, tt.reason, got.Reason)
+			for _, other := range r.results.Tiers {
+				if other.Name != tt.tier {
+					assert.NotEqual(t, results.Fail, other.Status, "only %s may fail, but %s did: %s", tt.tier, other.Name, other.Reason)
+				}
+			}
+			if tt.variant == testkit.CrashLoop {
+				t.Logf("crash-looping upgrade failed after %.1fs (step timeout 4m)", got.DurationS)
+			}
+		})
+	}
+}
+
+func TestBadInputNeverGoesGreen(t *testing.T) {
+	good := makeRecipe(t, testkit.Good)
+	tests := []struct {
+		name     string
+		src, ref string
+		wantCode int
+		want     string
+	}{
+		{"a ref that is not in the repo exits 2 naming the ref", good.Src, strings.Repeat("0", 40), 2, "is not in"},
+		{"an unknown recipe source exits 2 naming the source", filepath.Join(t.TempDir(), "no-such-recipe"), good.Head, 2, "no-such-recipe"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := runPlugin(t, tt.src, tt.ref, "3")
+			assert.Equal(t, tt.wantCode, r.code, r.output)
+			assert.Contains(t, r.output, tt.want)
+			if r.results != nil {
+				assert.NotEqual(t, results.VerdictPass, r.results.Verdict)
+			}
+		})
+	}
+}

@@ -1,5 +1,0 @@
-package ladder
-
-import "time"
-
-const hookWaitDelay = 5 * time.Second
