@@ -26,7 +26,7 @@ for m in "$@"; do
 done
 
 note shellcheck
-mapfile -t shells < <(git ls-files -co --exclude-standard '*.sh' '.ci/run' 'scripts/*' 'recipes/*/hooks/*' | sort -u)
+mapfile -t shells < <(git ls-files -co --exclude-standard '*.sh' '.ci/run' 'scripts/*' 'bench/*.sh' 'recipes/*/hooks/*' | sort -u)
 if [ "${#shells[@]}" -gt 0 ]; then shellcheck "${shells[@]}" || fail=1; fi
 
 note yamllint

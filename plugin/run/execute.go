@@ -27,6 +27,8 @@ type runner struct {
 	stdout  io.Writer
 	log     *slog.Logger
 	started time.Time
+	clock   *clock
+	abra    *abra.Client // for the time spent inside abra
 
 	mu        sync.Mutex
 	out       io.Writer // stdout, plus log.txt once the run dir exists
@@ -41,7 +43,7 @@ type runner struct {
 }
 
 func newRunner(s *Settings, stdout io.Writer, logger *slog.Logger) *runner {
-	return &runner{s: s, stdout: stdout, out: stdout, log: logger, started: time.Now()}
+	return &runner{s: s, stdout: stdout, out: stdout, log: logger, started: time.Now(), clock: newClock()}
 }
 
 func (r *runner) printf(format string, a ...any) {
@@ -85,7 +87,9 @@ func (r *runner) execute(ctx context.Context) {
 
 	r.printf("==> [%7.1fs] FETCH    %s at %s\n", r.elapsed(), s.Src, s.Ref)
 	recipeDir := dir.RecipeDir(s.Recipe)
+	fetchStart := time.Now()
 	head, err := recipe.Fetch(ctx, s.Src, recipeDir, s.Ref)
+	r.clock.since("git", fetchStart)
 	if err != nil {
 		r.abort(2, "fetch recipe: %v", err)
 		return
@@ -117,20 +121,23 @@ func (r *runner) ladder(dir *rundir.Dir, recipeDir, head string, docker *swarm.C
 	s := r.s
 	env := r.hookEnv(dir, recipeDir)
 	ab := &abra.Client{Bin: s.AbraBin, Env: env, Dir: recipeDir, Out: r.out, Masker: abra.NewMasker(), Timeout: s.StepTimeout, Logger: r.log}
+	timed := &http.Client{Timeout: 10 * time.Second, CheckRedirect: ladder.NoRedirects,
+		Transport: timedTransport{rt: http.DefaultTransport, clock: r.clock}}
 	l := &ladder.Ladder{
 		Config: ladder.Config{
 			Recipe: s.Recipe, Domain: s.Domain(), Stack: s.Stack(), Server: s.Server,
 			RecipeDir: recipeDir, Head: head, FrontDoor: s.FrontDoor, StepTimeout: s.StepTimeout, ReadyTimeout: s.ReadyTimeout,
 		},
 		Abra:  ab,
-		Swarm: docker,
-		Git:   checkout(recipeDir),
-		HTTP:  &http.Client{Timeout: 10 * time.Second, CheckRedirect: ladder.NoRedirects},
+		Swarm: timedSwarm{c: docker, clock: r.clock},
+		Git:   gitCheckout{dir: recipeDir, clock: r.clock},
+		HTTP:  timed,
 		Out:   r.out,
 	}
 	if probe := r.overlayProbe(env, recipeDir); probe != nil {
-		l.Data = probe
+		l.Data = timedProbe{p: probe, clock: r.clock}
 	}
+	r.abra = ab
 	return l
 }
 
@@ -173,16 +180,3 @@ func orNone(s string) string {
 }
 
 func (r *runner) elapsed() float64 { return time.Since(r.started).Seconds() }
-
-// gitCheckout adapts the recipe package to the ladder's gitTree for one checkout.
-type gitCheckout string
-
-func checkout(dir string) gitCheckout { return gitCheckout(dir) }
-
-func (g gitCheckout) Checkout(ctx context.Context, ref string) (string, error) {
-	return recipe.Checkout(ctx, string(g), ref)
-}
-
-func (g gitCheckout) UpgradeBase(ctx context.Context, head string) (recipe.Release, bool, string, error) {
-	return recipe.UpgradeBase(ctx, string(g), head)
-}

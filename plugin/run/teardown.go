@@ -64,7 +64,11 @@ func (r *runner) teardown(ctx context.Context) {
 		if r.res.Teardown.Residue == nil && r.docker == nil {
 			r.res.Teardown.Clean = true // nothing was ever deployed
 		}
+		if r.abra != nil {
+			r.clock.add("abra", r.abra.TimeInside())
+		}
 		r.res.Finalize(time.Now())
+		fmt.Fprintf(r.out, "==> timing: %s\n", r.clock.report(time.Since(r.started)))
 		r.writeResults()
 	}
 	if r.lock != nil {
@@ -89,11 +93,13 @@ func orCause(err error) string {
 func (r *runner) teardownApp(ctx context.Context) {
 	fmt.Fprintf(r.out, "==> [%7.1fs] TEARDOWN removing %s\n", r.elapsed(), r.s.Stack())
 	envPath := r.dir.AppEnvPath(r.s.Server, r.s.Domain())
+	start := time.Now()
 	report, err := r.docker.Teardown(ctx, r.s.Stack(), envPath)
 	if err != nil {
 		fmt.Fprintf(r.out, "    teardown error: %v\n", err)
 	}
 	residue, rerr := r.docker.Residue(ctx, r.s.Stack())
+	r.clock.since("docker", start)
 	clean := err == nil && rerr == nil && residue.Empty()
 	r.res.Teardown.Clean = clean
 	if !clean {

@@ -1,0 +1,112 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"coopcloud.tech/cc-ci/internal/recipe"
+	"coopcloud.tech/cc-ci/internal/swarm"
+	"coopcloud.tech/cc-ci/plugin/ladder"
+)
+
+// clock sums the time a run spends waiting on the outside world (abra, Docker, git, hooks, the
+// front door), so the plugin's own overhead is the wall time minus that. It is how the overhead
+// benchmark is measured; nothing decides on it.
+type clock struct {
+	mu    sync.Mutex
+	spent map[string]time.Duration
+}
+
+func newClock() *clock { return &clock{spent: map[string]time.Duration{}} }
+
+func (c *clock) add(kind string, d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.spent[kind] += d
+}
+
+func (c *clock) since(kind string, start time.Time) { c.add(kind, time.Since(start)) }
+
+// report renders "wall Xs; inside abra As, docker Ds, ...; plugin overhead Os (P%)".
+func (c *clock) report(wall time.Duration) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	kinds := make([]string, 0, len(c.spent))
+	var outside time.Duration
+	for k, d := range c.spent {
+		kinds = append(kinds, k)
+		outside += d
+	}
+	sort.Strings(kinds)
+	parts := make([]string, 0, len(kinds))
+	for _, k := range kinds {
+		parts = append(parts, fmt.Sprintf("%s %.2fs", k, c.spent[k].Seconds()))
+	}
+	own := wall - outside
+	return fmt.Sprintf("wall %.2fs; inside %s; plugin overhead %.3fs (%.2f%%)",
+		wall.Seconds(), strings.Join(parts, ", "), own.Seconds(), 100*own.Seconds()/wall.Seconds())
+}
+
+// timedSwarm is the ladder's swarm watcher with its calls timed as "docker".
+type timedSwarm struct {
+	c     *swarm.Client
+	clock *clock
+}
+
+func (t timedSwarm) WaitConverged(ctx context.Context, stack string, opts swarm.WaitOptions) error {
+	defer t.clock.since("docker", time.Now())
+	return t.c.WaitConverged(ctx, stack, opts)
+}
+
+func (t timedSwarm) ServiceLabels(ctx context.Context, stack string) (map[string]map[string]string, error) {
+	defer t.clock.since("docker", time.Now())
+	return t.c.ServiceLabels(ctx, stack)
+}
+
+// gitCheckout adapts the recipe package to the ladder's gitTree for one checkout, timed as "git".
+type gitCheckout struct {
+	dir   string
+	clock *clock
+}
+
+func (g gitCheckout) Checkout(ctx context.Context, ref string) (string, error) {
+	defer g.clock.since("git", time.Now())
+	return recipe.Checkout(ctx, g.dir, ref)
+}
+
+func (g gitCheckout) UpgradeBase(ctx context.Context, head string) (recipe.Release, bool, string, error) {
+	defer g.clock.since("git", time.Now())
+	return recipe.UpgradeBase(ctx, g.dir, head)
+}
+
+// timedProbe is the overlay's data probe with its hook runs timed as "hooks".
+type timedProbe struct {
+	p     *ladder.HookProbe
+	clock *clock
+}
+
+func (t timedProbe) Write(ctx context.Context, key, value string) error {
+	defer t.clock.since("hooks", time.Now())
+	return t.p.Write(ctx, key, value)
+}
+
+func (t timedProbe) Read(ctx context.Context, key string) (string, bool, error) {
+	defer t.clock.since("hooks", time.Now())
+	return t.p.Read(ctx, key)
+}
+
+// timedTransport times front-door round trips as "http".
+type timedTransport struct {
+	rt    http.RoundTripper
+	clock *clock
+}
+
+func (t timedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	defer t.clock.since("http", time.Now())
+	return t.rt.RoundTrip(req)
+}
