@@ -61,8 +61,13 @@ func TestTeardownDoesNotTouchOtherStackWithSimilarName(t *testing.T) {
 	stack := newStack(t, c)
 	other := stack + "b"
 	cleanupStack(t, c, other)
-	deployFull(t, c, stack)
-	deployFull(t, c, other)
+	for _, s := range []string{stack, other} {
+		createUnlabelledSecret(t, s+"_db_password_v1")
+		deployStack(t, s, fullCompose, fullFiles)
+	}
+	for _, s := range []string{stack, other} {
+		require.NoError(t, c.WaitConverged(t.Context(), s, WaitOptions{Timeout: 90 * time.Second}))
+	}
 	foreign := stack + "_foreign_v1"
 	docker(t, "", "x", "secret", "create", "--label", NamespaceLabel+"="+other, foreign, "-")
 

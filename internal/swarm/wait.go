@@ -224,15 +224,36 @@ func (w *waiter) recordFailures(svc swarm.Service, tasks []swarm.Task) []swarm.T
 
 func (w *waiter) crashLoop(ctx context.Context, svc swarm.Service, failures []swarm.Task) error {
 	last := failures[len(failures)-1]
-	e := &CrashLoopError{Service: svc.Spec.Name, Failures: len(failures), Err: last.Status.Err,
+	e := &CrashLoopError{Service: svc.Spec.Name, Failures: len(failures), Err: w.c.describeFailure(ctx, last),
 		LastLogs: w.c.lastLogs(ctx, last, logLines)}
 	if cs := last.Status.ContainerStatus; cs != nil {
 		e.ExitCode = cs.ExitCode
 	}
-	if e.Err == "" {
-		e.Err = fmt.Sprintf("task %s", last.Status.State)
-	}
 	return e
+}
+
+// describeFailure says why a task ended. Swarm stops an unhealthy container like any other (the
+// task may even end "complete", exit 0), so the container's last healthcheck result is the reason
+// worth showing there.
+func (c *Client) describeFailure(ctx context.Context, t swarm.Task) string {
+	if id := containerID(t); id != "" {
+		info, err := c.api.ContainerInspect(ctx, id)
+		if err == nil && info.State != nil && info.State.Health != nil && info.State.Health.Status == "unhealthy" {
+			msg := "container unhealthy"
+			if l := info.State.Health.Log; len(l) > 0 {
+				last := l[len(l)-1]
+				msg += fmt.Sprintf("; last healthcheck exit %d: %s", last.ExitCode, strings.TrimSpace(last.Output))
+			}
+			return msg
+		}
+	}
+	switch {
+	case t.Status.Err != "":
+		return t.Status.Err
+	case t.Status.State == swarm.TaskStateComplete:
+		return "task exited with code 0, but the service should keep running"
+	}
+	return fmt.Sprintf("task %s: %s", t.Status.State, t.Status.Message)
 }
 
 // settled fires when the next task leaves its stability window, or never when none is settling.

@@ -188,3 +188,34 @@ services:
 func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+// A container that never becomes healthy is killed by swarm and restarted; that is a crash loop
+// too, and it must never count as converged while it runs.
+func TestUnhealthyServiceFailsAsCrashLoop(t *testing.T) {
+	t.Parallel()
+	c := newClient(t)
+	stack := newStack(t, c)
+	deployStack(t, stack, `version: "3.8"
+services:
+  app:
+    image: `+testImage+`
+    command: ["serve"]
+    environment:
+      SWARMTEST_HEALTH: bad
+    healthcheck:
+      test: ["CMD", "/swarmtest", "probe"]
+      interval: 1s
+      timeout: 2s
+      retries: 1
+    deploy:
+      restart_policy:
+        condition: any
+        delay: 1s
+`, nil)
+
+	err := c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: 2 * time.Minute, Logger: testLogger(t)})
+	var crash *CrashLoopError
+	require.ErrorAs(t, err, &crash, "got %v", err)
+	assert.Contains(t, crash.Err, "container unhealthy")
+	assert.Contains(t, crash.Err, "probe: status 500", "the healthcheck's own output is the reason")
+}
