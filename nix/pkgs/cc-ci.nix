@@ -1,6 +1,7 @@
-# The cc-ci binaries, built from the go.work workspace. Each binary module is built with its own
-# vendor hash; run `nix build .#cc-ci` once on a networked host and copy the hash it reports into
-# vendorHash when go.sum changes (the usual buildGoModule workflow).
+# The cc-ci plugin binary. Each binary module requires the shared module through a `replace
+# ../internal`, so it builds on its own (GOWORK=off) from the repo root as src. Run
+# `nix build .#cc-ci` once on a networked host and copy the hash it reports into vendorHash when
+# go.sum changes (the usual buildGoModule workflow; this machine has no network to compute it).
 { lib, buildGoModule, src }:
 
 buildGoModule {
@@ -10,9 +11,7 @@ buildGoModule {
   modRoot = "plugin";
   subPackages = [ "cmd/cc-ci-plugin" ];
   env.CGO_ENABLED = "0";
-  # go.work ties plugin/ to internal/; GOWORK=off + a replace would duplicate go.work, so the
-  # workspace is used as is and the vendor hash covers both modules.
-  overrideModAttrs = _: { GOWORK = "${src}/go.work"; };
+  env.GOWORK = "off";
   vendorHash = lib.fakeHash;
   ldflags = [ "-s" "-w" ];
   meta = {
