@@ -3,6 +3,8 @@ package results
 import (
 	"fmt"
 	"strings"
+
+	"coopcloud.tech/cc-ci/internal/atomicfile"
 )
 
 // Summary renders the human summary.md: a table of tiers (status, reason, time), the level and
@@ -36,7 +38,7 @@ func Summary(r *Results) string {
 
 // WriteSummary writes Summary(r) atomically.
 func WriteSummary(path string, r *Results) error {
-	return writeAtomic(path, []byte(Summary(r)))
+	return atomicfile.Write(path, []byte(Summary(r)), 0o644)
 }
 
 func icon(s Status) string {

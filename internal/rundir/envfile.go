@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"coopcloud.tech/cc-ci/internal/atomicfile"
 )
 
 // envKey is what a dotenv key may look like; anything else on an assignment line is an error.
@@ -76,7 +78,7 @@ func SetEnvValue(path, key, value string) error {
 	if err != nil {
 		return fmt.Errorf("set %s in %s: %w", key, path, err)
 	}
-	if err := writeAtomic(real, []byte(out), fi.Mode().Perm()); err != nil {
+	if err := atomicfile.Write(real, []byte(out), fi.Mode().Perm()); err != nil {
 		return fmt.Errorf("set %s in %s: %w", key, path, err)
 	}
 	return nil
@@ -182,29 +184,4 @@ func quoteEnvValue(value string) string {
 	}
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 	return `"` + r.Replace(value) + `"`
-}
-
-// writeAtomic replaces path with data so a reader sees the old or the new file, never a torn one.
-func writeAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
