@@ -1,0 +1,126 @@
+package e2e_test
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"coopcloud.tech/cc-ci/internal/applock"
+	"coopcloud.tech/cc-ci/internal/naming"
+	"coopcloud.tech/cc-ci/internal/results"
+	"coopcloud.tech/cc-ci/internal/testkit"
+)
+
+// startPlugin starts the plugin on the good sample and returns it with a channel of its output
+// lines, so a test can act at a named stage.
+func startPlugin(t *testing.T, dir string, rec testkit.Recipe, pr string, extraEnv ...string) (*exec.Cmd, <-chan string) {
+	t.Helper()
+	cmd := exec.Command(env.plugin)
+	cmd.Env = append(append(os.Environ(),
+		"PATH="+env.binDir+":"+os.Getenv("PATH"),
+		"PLUGIN_RECIPE=sample", "PLUGIN_SRC="+rec.Src, "PLUGIN_REF="+rec.Head, "PLUGIN_PR="+pr,
+		"CCCI_APP_LOCK_DIR="+filepath.Join(dir, "lock"), "CCCI_RUNS_DIR="+filepath.Join(dir, "runs"),
+		"CCCI_ABRA_DIR="+filepath.Join(dir, "abra"), "CCCI_OVERLAYS_DIR="+env.overlays,
+		"CCCI_DOMAIN_SUFFIX="+suffix, "CCCI_FRONTDOOR_URL="+env.frontDoor,
+		"CCCI_STEP_TIMEOUT=4m", "CCCI_READY_TIMEOUT=20s", "DRONE_BUILD_NUMBER=",
+	), extraEnv...)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = cmd.Stdout
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := make(chan string, 1024)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	return cmd, lines
+}
+
+// waitForLine consumes lines until one contains want; the whole output so far is returned.
+func waitForLine(t *testing.T, lines <-chan string, want string) string {
+	t.Helper()
+	var seen strings.Builder
+	timeout := time.After(3 * time.Minute)
+	for {
+		select {
+		case l, ok := <-lines:
+			require.True(t, ok, "plugin ended before printing %q:\n%s", want, seen.String())
+			seen.WriteString(l + "\n")
+			if strings.Contains(l, want) {
+				return seen.String()
+			}
+		case <-timeout:
+			t.Fatalf("no line containing %q within 3m:\n%s", want, seen.String())
+		}
+	}
+}
+
+func drain(lines <-chan string) string {
+	var b strings.Builder
+	for l := range lines {
+		b.WriteString(l + "\n")
+	}
+	return b.String()
+}
+
+// assertAbortedCleanly checks an aborted run: its exit code, an unverified results.json that
+// says why, nothing left on the swarm and the app lock free.
+func assertAbortedCleanly(t *testing.T, dir string, rec testkit.Recipe, pr string, code, wantCode int, out string) {
+	t.Helper()
+	assert.Equal(t, wantCode, code, out)
+	matches, _ := filepath.Glob(filepath.Join(dir, "runs", "*", "results.json"))
+	require.Len(t, matches, 1, "the teardown funnel must write results.json:\n%s", out)
+	res, err := results.ReadFile(matches[0])
+	require.NoError(t, err)
+	assert.Equal(t, results.VerdictUnverified, res.Verdict, "an aborted run is never pass or fail")
+	assert.True(t, res.Teardown.Clean, "residue: %v", res.Teardown.Residue)
+	domain := naming.Domain("sample", pr, rec.Head, suffix)
+	assertNothingLeft(t, naming.Stack(domain))
+	lock, err := applock.TryAcquire(filepath.Join(dir, "lock"), domain)
+	require.NoError(t, err, "the app lock must be free after the run ended")
+	require.NoError(t, lock.Release())
+}
+
+func TestSIGTERMMidUpgradeTearsDownAndExits143(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rec := makeRecipe(t, testkit.Good)
+	cmd, lines := startPlugin(t, dir, rec, "4")
+	before := waitForLine(t, lines, "UPGRADE  abra app deploy --chaos")
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM), "signal the wrapper, as Drone does on cancel")
+	out := before + drain(lines)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	assertAbortedCleanly(t, dir, rec, "4", ee.ExitCode(), 143, out)
+	assert.Contains(t, out, "TEARDOWN")
+}
+
+func TestDeadlineMidRunTearsDownAndExits142(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rec := makeRecipe(t, testkit.Good)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	// 12 s lands inside the install or upgrade wait (install converges after ~8 s).
+	cmd, lines := startPlugin(t, dir, rec, "5", "CCCI_DEADLINE=12s")
+	out := drain(lines)
+	err := cmd.Wait()
+	require.NoError(t, ctx.Err())
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, out)
+	assertAbortedCleanly(t, dir, rec, "5", ee.ExitCode(), 142, out)
+}
