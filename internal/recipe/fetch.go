@@ -10,6 +10,10 @@ import (
 	"strings"
 )
 
+// ErrUnknownRef is wrapped by Fetch when the source has no such commit: bad input, not a broken
+// network.
+var ErrUnknownRef = errors.New("unknown ref")
+
 // fullSHA is a pinned commit as the bridge passes it in CCCI_REF.
 var fullSHA = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
@@ -64,7 +68,7 @@ func ensureRef(ctx context.Context, dir, src, ref string) (string, error) {
 			return sha, nil
 		}
 	}
-	return "", fmt.Errorf("ref %s is not in %s: push it or pin the PR head SHA: %w", ref, src, ferr)
+	return "", fmt.Errorf("ref %s is not in %s: push it or pin the PR head SHA: %w: %w", ref, src, ErrUnknownRef, ferr)
 }
 
 // cloneOrReuse clones src into dest, or refreshes dest when it is already a clone of src.

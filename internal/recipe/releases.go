@@ -86,7 +86,7 @@ func semverLess(a, b [3]int) bool {
 // UpgradeBase picks the release the ladder deploys first: the newest release (by recipe semver)
 // whose commit is a proper ancestor of head. A release at head itself is not older than the PR,
 // so the next older one is used. ok is false when there is none; reason then says why ("no
-// published release", "only one published version (X)", "no release older than the PR head"),
+// published release", "only one published version (X)", "every published release … is the PR head itself"),
 // and otherwise says which release was chosen and why newer ones were passed over.
 func UpgradeBase(ctx context.Context, dir, head string) (base Release, ok bool, reason string, err error) {
 	if err := validateRef(head); err != nil {
@@ -117,7 +117,20 @@ func UpgradeBase(ctx context.Context, dir, head string) (base Release, ok bool, 
 		if len(all) == 1 {
 			return Release{}, false, fmt.Sprintf("only one published version (%s)", all[0].Tag), nil
 		}
-		return Release{}, false, "no release older than the PR head", nil
+		// DESIGN 4.4: fall back with a recorded reason rather than skip the upgrade. A release
+		// that is not an ancestor (the PR branched before it, or history was rewritten) is still
+		// what operators run today.
+		var others []Release
+		for _, r := range all {
+			if r.Commit != headSHA {
+				others = append(others, r)
+			}
+		}
+		if len(others) == 0 {
+			return Release{}, false, fmt.Sprintf("every published release (%d) is the PR head itself", len(all)), nil
+		}
+		base = others[len(others)-1]
+		return base, true, fmt.Sprintf("no release is an ancestor of the PR head; falling back to the newest other release %s", base.Tag), nil
 	}
 	base = older[len(older)-1]
 	newest := all[len(all)-1]

@@ -115,7 +115,7 @@ func TestReleasesAndUpgradeBase(t *testing.T) {
 			wantReason:   "newest release 0.2.0+2.0.0 is not an ancestor of the PR head; using 0.1.0+1.0.0",
 		},
 		{
-			name: "releases only at and after the head leave no older one",
+			name: "releases only at and after the head fall back to the newest other release, with the reason",
 			setup: func(r *gitRepo) string {
 				r.commit("c1", nil)
 				head := r.commit("head", nil)
@@ -124,7 +124,20 @@ func TestReleasesAndUpgradeBase(t *testing.T) {
 				return head
 			},
 			wantReleases: []string{"0.1.0+1.0.0", "0.2.0+2.0.0"},
-			wantReason:   "no release older than the PR head",
+			wantBase:     "0.2.0+2.0.0",
+			wantReason:   "no release is an ancestor of the PR head; falling back to the newest other release 0.2.0+2.0.0",
+		},
+		{
+			name: "two releases both at the head leave nothing to upgrade from",
+			setup: func(r *gitRepo) string {
+				r.commit("c1", nil)
+				head := r.commit("head", nil)
+				r.release("0.1.0+1.0.0", head)
+				r.release("0.1.1+1.0.0", head)
+				return head
+			},
+			wantReleases: []string{"0.1.0+1.0.0", "0.1.1+1.0.0"},
+			wantReason:   "every published release (2) is the PR head itself",
 		},
 	}
 	for _, tt := range tests {

@@ -214,3 +214,21 @@ func ReadFile(path string) (*Results, error) {
 	}
 	return &r, nil
 }
+
+// Redact passes every free-text field (reasons, check details, the failure excerpt, residue)
+// through mask, so a secret that reached an error message or a log line never reaches
+// results.json, summary.md or a PR comment.
+func (r *Results) Redact(mask func(string) string) {
+	r.UpgradeBase.Reason = mask(r.UpgradeBase.Reason)
+	r.FailureExcerpt = mask(r.FailureExcerpt)
+	for i := range r.Teardown.Residue {
+		r.Teardown.Residue[i] = mask(r.Teardown.Residue[i])
+	}
+	for i := range r.Tiers {
+		t := &r.Tiers[i]
+		t.Reason = mask(t.Reason)
+		for j := range t.Checks {
+			t.Checks[j].Detail = mask(t.Checks[j].Detail)
+		}
+	}
+}

@@ -1,8 +1,10 @@
 package results
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,4 +106,23 @@ func TestSummaryShowsEveryTierAndTheExcerpt(t *testing.T) {
 	assert.Contains(t, s, "| upgrade | ❌ fail | data \\| gone |")
 	assert.Contains(t, s, "boom")
 	assert.Contains(t, s, "ref `0123456789ab`")
+}
+
+func TestRedactMasksEveryFreeTextField(t *testing.T) {
+	secret := "hunter2hunter2"
+	r := &Results{FailureExcerpt: "log " + secret, UpgradeBase: UpgradeBase{Reason: secret},
+		Teardown: Teardown{Residue: []string{"secret " + secret}},
+		Tiers:    []Tier{{Name: TierInstall, Reason: "bad " + secret, Checks: []Check{{Name: "c", Detail: secret}}}}}
+	r.Redact(func(s string) string { return strings.ReplaceAll(s, secret, "****") })
+	data, err := json.Marshal(r)
+	require.NoError(t, err)
+	assert.NotContains(t, string(data), secret)
+	assert.Contains(t, string(data), "****")
+}
+
+func TestSummaryExcerptCannotCloseItsCodeBlock(t *testing.T) {
+	r := &Results{Recipe: "x", Started: time.Now(), FailureExcerpt: "```\n# injected heading\n````"}
+	r.Finalize(time.Now())
+	s := Summary(r)
+	assert.Contains(t, s, "`````\n```\n# injected heading", "the fence must be longer than any backtick run in the excerpt")
 }

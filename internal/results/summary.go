@@ -31,7 +31,8 @@ func Summary(r *Results) string {
 		fmt.Fprintf(&b, "Left behind: %s\n", strings.Join(r.Teardown.Residue, ", "))
 	}
 	if r.FailureExcerpt != "" {
-		fmt.Fprintf(&b, "\n<details><summary>failure excerpt</summary>\n\n```\n%s\n```\n</details>\n", strings.TrimRight(r.FailureExcerpt, "\n"))
+		fence := codeFence(r.FailureExcerpt)
+		fmt.Fprintf(&b, "\n<details><summary>failure excerpt</summary>\n\n%s\n%s\n%s\n</details>\n", fence, strings.TrimRight(r.FailureExcerpt, "\n"), fence)
 	}
 	return b.String()
 }
@@ -39,6 +40,21 @@ func Summary(r *Results) string {
 // WriteSummary writes Summary(r) atomically.
 func WriteSummary(path string, r *Results) error {
 	return atomicfile.Write(path, []byte(Summary(r)), 0o644)
+}
+
+// codeFence returns a backtick fence longer than any run of backticks in s, so log text (which a
+// PR author controls) cannot close the block and inject markdown into the PR comment.
+func codeFence(s string) string {
+	longest, run := 0, 0
+	for _, c := range s {
+		if c == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return strings.Repeat("`", max(3, longest+1))
 }
 
 func icon(s Status) string {

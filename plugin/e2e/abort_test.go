@@ -78,7 +78,7 @@ func drain(lines <-chan string) string {
 
 // assertAbortedCleanly checks an aborted run: its exit code, an unverified results.json that
 // says why, nothing left on the swarm and the app lock free.
-func assertAbortedCleanly(t *testing.T, dir string, rec testkit.Recipe, pr string, code, wantCode int, out string) {
+func assertAbortedCleanly(t *testing.T, dir string, rec testkit.Recipe, pr string, code, wantCode int, out string) *results.Results {
 	t.Helper()
 	assert.Equal(t, wantCode, code, out)
 	matches, _ := filepath.Glob(filepath.Join(dir, "runs", "*", "results.json"))
@@ -86,12 +86,16 @@ func assertAbortedCleanly(t *testing.T, dir string, rec testkit.Recipe, pr strin
 	res, err := results.ReadFile(matches[0])
 	require.NoError(t, err)
 	assert.Equal(t, results.VerdictUnverified, res.Verdict, "an aborted run is never pass or fail")
+	require.NotNil(t, res.Tier(results.TierInstall), "every tier is reported, decided or not")
+	require.NotNil(t, res.Tier(results.TierRestore), "every tier is reported, decided or not")
 	assert.True(t, res.Teardown.Clean, "residue: %v", res.Teardown.Residue)
 	domain := naming.Domain("sample", pr, rec.Head, suffix)
 	assertNothingLeft(t, naming.Stack(domain))
+	assert.NoFileExists(t, filepath.Join(dir, "abra", "servers", "default", domain+".env"), "the app's .env must be removed")
 	lock, err := applock.TryAcquire(filepath.Join(dir, "lock"), domain)
 	require.NoError(t, err, "the app lock must be free after the run ended")
 	require.NoError(t, lock.Release())
+	return res
 }
 
 func TestSIGTERMMidUpgradeTearsDownAndExits143(t *testing.T) {
@@ -105,8 +109,13 @@ func TestSIGTERMMidUpgradeTearsDownAndExits143(t *testing.T) {
 	err := cmd.Wait()
 	var ee *exec.ExitError
 	require.ErrorAs(t, err, &ee)
-	assertAbortedCleanly(t, dir, rec, "4", ee.ExitCode(), 143, out)
+	res := assertAbortedCleanly(t, dir, rec, "4", ee.ExitCode(), 143, out)
 	assert.Contains(t, out, "TEARDOWN")
+	assert.Equal(t, results.Pass, res.Tier(results.TierInstall).Status, "what was proven before the signal is kept")
+	up := res.Tier(results.TierUpgrade)
+	require.NotNil(t, up)
+	assert.Equal(t, results.Unverified, up.Status)
+	assert.Contains(t, up.Reason, "signal", "the reason names the abort's cause")
 }
 
 func TestDeadlineMidRunTearsDownAndExits142(t *testing.T) {
@@ -122,5 +131,10 @@ func TestDeadlineMidRunTearsDownAndExits142(t *testing.T) {
 	require.NoError(t, ctx.Err())
 	var ee *exec.ExitError
 	require.ErrorAs(t, err, &ee, out)
-	assertAbortedCleanly(t, dir, rec, "5", ee.ExitCode(), 142, out)
+	res := assertAbortedCleanly(t, dir, rec, "5", ee.ExitCode(), 142, out)
+	var reasons []string
+	for _, tr := range res.Tiers {
+		reasons = append(reasons, tr.Reason)
+	}
+	assert.Contains(t, strings.Join(reasons, "\n"), "deadline", "the reason names the abort's cause")
 }

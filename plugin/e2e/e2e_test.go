@@ -113,6 +113,7 @@ func runPlugin(t *testing.T, src, ref, pr string) run {
 		}
 	})
 	assertNothingLeft(t, naming.Stack(r.domain))
+	assert.NoFileExists(t, filepath.Join(dir, "abra", "servers", "default", r.domain+".env"), "the app's .env must be removed")
 	return r
 }
 
@@ -201,7 +202,10 @@ func TestKnownBadRecipesFailAtTheRightTier(t *testing.T) {
 				}
 			}
 			if tt.variant == testkit.CrashLoop {
+				// Fail fast means not waiting out the deploy timeout; the figure itself is reported,
+				// the bound only tells "detected" from "timed out".
 				t.Logf("crash-looping upgrade failed after %.1fs (step timeout 4m)", got.DurationS)
+				assert.Less(t, got.DurationS, 120.0, "a crash loop must be detected, not waited out to the 4m step timeout")
 			}
 		})
 	}

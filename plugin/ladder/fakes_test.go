@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"coopcloud.tech/cc-ci/internal/abra"
 	"coopcloud.tech/cc-ci/internal/recipe"
@@ -143,8 +144,10 @@ type fakeSwarm struct {
 	LabelsErr error
 	WaitErrs  []error
 
-	Waits      []waitCall
-	LabelReads []string // the stacks ServiceLabels was asked about
+	Waits        []waitCall
+	LabelReads   []string // the stacks ServiceLabels was asked about
+	StableErr    error
+	StableChecks []time.Time
 }
 
 func (f *fakeSwarm) WaitConverged(ctx context.Context, stack string, opts swarm.WaitOptions) error {
@@ -236,6 +239,8 @@ type frontDoor struct {
 	body   string
 	hosts  []string
 	onHit  func()
+	// redirects answers a request for a path with 302 to the Location given.
+	redirects map[string]string
 }
 
 func newFrontDoor(t *testing.T) *frontDoor {
@@ -249,12 +254,18 @@ func (d *frontDoor) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	d.mu.Lock()
 	d.hosts = append(d.hosts, r.Host)
 	status, body, hit := d.status, d.body, d.onHit
+	loc, redirect := d.redirects[r.URL.Path]
 	d.mu.Unlock()
 	if hit != nil {
 		hit()
 	}
 	if r.Host != testDomain {
 		http.Error(w, "404 page not found", http.StatusNotFound)
+		return
+	}
+	if redirect {
+		w.Header().Set("Location", loc)
+		w.WriteHeader(http.StatusFound)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -267,6 +278,16 @@ func (d *frontDoor) Serve(status int, body string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.status, d.body = status, body
+}
+
+// Redirect makes a request for path answer 302 with Location loc.
+func (d *frontDoor) Redirect(path, loc string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.redirects == nil {
+		d.redirects = map[string]string{}
+	}
+	d.redirects[path] = loc
 }
 
 // OnHit runs f on every request, before it is answered.
@@ -285,3 +306,9 @@ func (d *frontDoor) Hosts() []string {
 
 // URL is the base URL the ladder is given.
 func (d *frontDoor) URL() string { return d.srv.URL }
+
+// CheckStable answers StableErr and records the since it was asked about.
+func (f *fakeSwarm) CheckStable(_ context.Context, stack string, since time.Time) error {
+	f.StableChecks = append(f.StableChecks, since)
+	return f.StableErr
+}

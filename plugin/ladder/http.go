@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -26,7 +27,7 @@ var fallbacks = []string{
 const readyPoll = time.Second
 
 // serving proves the app answers through the front door, with its own Host header, with its own
-// page: a 2xx/3xx status and a body that is not a proxy fallback. It retries until the readiness
+// page: a 2xx status (after same-host redirects) and a body that is not a proxy fallback. It retries until the readiness
 // window ends, then reports what it last saw.
 func (l *Ladder) serving(ctx context.Context, t *tier) bool {
 	const check = "serves its own page"
@@ -69,30 +70,80 @@ func (l *Ladder) serving(ctx context.Context, t *tier) bool {
 	}
 }
 
-// get fetches path with the app's Host header. why is non-empty when the answer is not the app's
-// own page.
+// maxRedirects bounds how many same-host redirects serving follows.
+const maxRedirects = 5
+
+// get fetches path with the app's Host header, following redirects that stay on the app's Host
+// and judging the final page. why is non-empty when the answer is not the app's own page.
 func (l *Ladder) get(ctx context.Context, path string) (status int, why string, err error) {
+	for hop := 0; ; hop++ {
+		status, body, loc, err := l.fetch(ctx, path)
+		if err != nil {
+			return status, "", err
+		}
+		if status >= 300 && status < 400 {
+			next, why := l.redirect(path, loc, hop)
+			if next == "" {
+				return status, why, nil
+			}
+			path = next
+			continue
+		}
+		if status >= 400 {
+			return status, fmt.Sprintf("HTTP %d %q", status, clip(strings.TrimSpace(body))), nil
+		}
+		if fb := fallbackIn(body); fb != "" {
+			return status, fmt.Sprintf("HTTP %d with a proxy fallback page (%q)", status, fb), nil
+		}
+		return status, "", nil
+	}
+}
+
+// redirect decides on a 3xx: follow it (next is the path to ask for), or stop with why saying
+// what is wrong ("" when a redirect off the app's host is the app's own answer, e.g. SSO).
+// A redirect to the same URL on https is a proxy's entrypoint redirect, not the app: it proves
+// nothing about the app, whatever Host was sent.
+func (l *Ladder) redirect(path, loc string, hop int) (next, why string) {
+	if loc == "" {
+		return "", "a redirect without a Location header"
+	}
+	base, err := url.Parse(strings.TrimRight(l.FrontDoor, "/") + path)
+	if err != nil {
+		return "", fmt.Sprintf("bad front door URL: %v", err)
+	}
+	u, err := base.Parse(loc)
+	if err != nil {
+		return "", fmt.Sprintf("a redirect to an unparsable Location %q", loc)
+	}
+	sameHost := u.Host == base.Host || strings.EqualFold(u.Hostname(), l.Domain)
+	switch {
+	case !sameHost:
+		return "", ""
+	case u.Scheme == "https" && base.Scheme == "http" && u.RequestURI() == path:
+		return "", fmt.Sprintf("the front door redirects every request to https (%s): it cannot show the app's page; point CCCI_FRONTDOOR_URL at the proxy's https entrypoint or a plain-http one", clip(loc))
+	case hop >= maxRedirects:
+		return "", fmt.Sprintf("more than %d redirects on %s", maxRedirects, l.Domain)
+	}
+	return u.RequestURI(), ""
+}
+
+// fetch is one GET through the front door with the app's Host header.
+func (l *Ladder) fetch(ctx context.Context, path string) (status int, body, location string, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(l.FrontDoor, "/")+path, nil)
 	if err != nil {
-		return 0, "", err
+		return 0, "", "", err
 	}
 	req.Host = l.Domain
 	resp, err := l.HTTP.Do(req)
 	if err != nil {
-		return 0, "", err
+		return 0, "", "", err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return resp.StatusCode, "", err
+		return resp.StatusCode, "", "", err
 	}
-	if resp.StatusCode >= 400 {
-		return resp.StatusCode, fmt.Sprintf("HTTP %d %q", resp.StatusCode, clip(strings.TrimSpace(string(body)))), nil
-	}
-	if fb := fallbackIn(string(body)); fb != "" {
-		return resp.StatusCode, fmt.Sprintf("HTTP %d with a proxy fallback page (%q)", resp.StatusCode, fb), nil
-	}
-	return resp.StatusCode, "", nil
+	return resp.StatusCode, string(data), resp.Header.Get("Location"), nil
 }
 
 // fallbackIn returns the fallback signature a short body consists of, or "". Only short bodies
@@ -110,8 +161,8 @@ func fallbackIn(body string) string {
 	return ""
 }
 
-// NoRedirects makes an http.Client report a redirect instead of following it: a redirect to a
-// login page is the app answering, and following it could leave the app's Host.
+// NoRedirects makes an http.Client report a redirect instead of following it: serving follows
+// redirects itself, only on the app's Host and never across the front door's https redirect.
 func NoRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }

@@ -133,17 +133,59 @@ func TestServing(t *testing.T) {
 		assert.Equal(t, []string{testDomain, testDomain}, w.Door.Hosts())
 	})
 
-	t.Run("a redirect to a login page is the app answering, and is not followed", func(t *testing.T) {
+	t.Run("a redirect to a login page on the app's host is followed and the login page judged", func(t *testing.T) {
 		t.Parallel()
 		w := newWorld(t)
-		w.Door.Serve(http.StatusFound, `<a href="/user/login">Found</a>.`)
+		w.Door.Redirect("/", "/user/login")
+		l := w.ladder()
+		l.start = time.Now()
+		tr := l.newTier(results.TierInstall)
+
+		require.True(t, l.serving(t.Context(), tr))
+		assert.Contains(t, checkOf(t, tr.Tier, "serves its own page").Detail, "HTTP 200")
+		assert.Equal(t, []string{testDomain, testDomain}, w.Door.Hosts(), "both hops carry the app's Host")
+	})
+
+	t.Run("a redirect on the app's host to a fallback page is not the app's own page", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		w.Door.Redirect("/", "/login")
+		w.Door.Serve(http.StatusOK, "404 page not found\n")
+		l := w.ladder()
+		l.ReadyTimeout = 2 * time.Second
+		l.start = time.Now()
+		tr := l.newTier(results.TierInstall)
+
+		require.False(t, l.serving(t.Context(), tr))
+		assert.Equal(t, results.Fail, tr.Status)
+		assert.Contains(t, tr.Reason, "proxy fallback page")
+	})
+
+	t.Run("a proxy's redirect of the same URL to https proves nothing about the app", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		w.Door.Redirect("/", "https://"+testDomain+"/")
+		l := w.ladder()
+		l.ReadyTimeout = 2 * time.Second
+		l.start = time.Now()
+		tr := l.newTier(results.TierInstall)
+
+		require.False(t, l.serving(t.Context(), tr))
+		assert.Equal(t, results.Fail, tr.Status)
+		assert.Contains(t, tr.Reason, "redirects every request to https")
+	})
+
+	t.Run("a redirect off the app's host, like single sign-on, is the app answering", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		w.Door.Redirect("/", "https://sso.example.org/auth?client=app")
 		l := w.ladder()
 		l.start = time.Now()
 		tr := l.newTier(results.TierInstall)
 
 		require.True(t, l.serving(t.Context(), tr))
 		assert.Contains(t, checkOf(t, tr.Tier, "serves its own page").Detail, "HTTP 302")
-		assert.Len(t, w.Door.Hosts(), 1)
+		assert.Len(t, w.Door.Hosts(), 1, "a redirect off the app's host is not followed")
 	})
 
 	t.Run("the run aborted while waiting for the app is unverified, not a failing recipe", func(t *testing.T) {

@@ -2,6 +2,8 @@ package ladder
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"coopcloud.tech/cc-ci/internal/results"
 	"coopcloud.tech/cc-ci/internal/swarm"
@@ -30,7 +32,7 @@ func (l *Ladder) install(ctx context.Context, baseTag string, hasBase bool) *tie
 	err := l.Abra.AppNew(sctx, l.Recipe, version, l.Server, l.Domain)
 	cancel()
 	if err != nil {
-		t.callFailed("app new", err)
+		t.callFailed(ctx, "app new", err)
 		return t
 	}
 	t.pass("app new", "created %s", l.Domain)
@@ -43,10 +45,11 @@ func (l *Ladder) install(ctx context.Context, baseTag string, hasBase bool) *tie
 	}
 	l.banner("INSTALL", "abra app deploy %s", what)
 	sctx, cancel = l.step(ctx)
+	l.deployedAt = time.Now()
 	err = l.Abra.Deploy(sctx, l.Domain, version, !hasBase)
 	cancel()
 	if err != nil {
-		t.callFailed("deploy", err)
+		t.callFailed(ctx, "deploy", err)
 		return t
 	}
 	t.pass("deploy", "deployed %s", what)
@@ -63,8 +66,28 @@ func (l *Ladder) install(ctx context.Context, baseTag string, hasBase bool) *tie
 	if !l.serving(ctx, t) {
 		return t
 	}
-	l.seed(ctx, t, keyInstall)
+	if l.seed(ctx, t, keyInstall) {
+		l.stable(ctx, t)
+	}
 	return t
+}
+
+// stable fails the tier when a task of the current deployment failed after it converged: a
+// service that crashes every few seconds must not pass because the probes landed while it was up.
+func (l *Ladder) stable(ctx context.Context, t *tier) {
+	if !t.ok() {
+		return
+	}
+	if err := l.Swarm.CheckStable(ctx, l.Stack, l.deployedAt); err != nil {
+		var se *swarm.StabilityError
+		if errors.As(err, &se) {
+			t.fail("stayed up", "%v", err)
+			return
+		}
+		t.unverified("stayed up: %v", err)
+		return
+	}
+	t.pass("stayed up", "no task of %s failed since the deploy", l.Stack)
 }
 
 // checkoutHead puts the recipe checkout back at the PR head. abra app new without a version
@@ -84,7 +107,7 @@ func (l *Ladder) converged(ctx context.Context, t *tier, check string) bool {
 	l.banner(t.Name, "waiting for %s to converge", l.Stack)
 	sctx, cancel := l.step(ctx)
 	defer cancel()
-	err := l.Swarm.WaitConverged(sctx, l.Stack, swarm.WaitOptions{Timeout: l.StepTimeout, CrashThreshold: 3})
+	err := l.Swarm.WaitConverged(sctx, l.Stack, swarm.WaitOptions{Timeout: l.StepTimeout, CrashThreshold: 3, Since: l.deployedAt})
 	if err != nil {
 		t.convergeFailed(ctx, check, err)
 		return false

@@ -30,6 +30,7 @@ type abraRunner interface {
 type swarmWatcher interface {
 	WaitConverged(ctx context.Context, stack string, opts swarm.WaitOptions) error
 	ServiceLabels(ctx context.Context, stack string) (map[string]map[string]string, error)
+	CheckStable(ctx context.Context, stack string, since time.Time) error
 }
 
 // gitTree is the run's private recipe checkout.
@@ -68,9 +69,13 @@ type Ladder struct {
 	HTTP  *http.Client
 	Data  DataProbe
 	Out   io.Writer // progress banners (the Drone log)
+	// OnTier, when set, is told each tier as soon as it is decided, so an aborted run can still
+	// report what it had proven.
+	OnTier func(results.Tier)
 
-	start  time.Time
-	seeded map[string]string
+	start      time.Time
+	deployedAt time.Time // start of the latest deploy: task failures after it count
+	seeded     map[string]string
 }
 
 // Outcome is what a climb produced, for results.json.
@@ -86,13 +91,21 @@ func (l *Ladder) Run(ctx context.Context) Outcome {
 	l.start = time.Now()
 	l.seeded = map[string]string{}
 	var out Outcome
+	add := func(ts ...results.Tier) {
+		for _, t := range ts {
+			out.Tiers = append(out.Tiers, t)
+			if l.OnTier != nil {
+				l.OnTier(t)
+			}
+		}
+	}
 
 	base, baseOK, baseReason, err := l.Git.UpgradeBase(ctx, l.Head)
 	if err != nil {
 		t := l.newTier(results.TierInstall)
 		t.unverified("resolve upgrade base: %v", err)
-		out.Tiers = append(out.Tiers, t.done())
-		out.Tiers = append(out.Tiers, notReached(results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore)...)
+		add(t.done())
+		add(notReached(results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore)...)
 		return l.finish(out)
 	}
 	out.UpgradeBase = results.UpgradeBase{Reason: baseReason}
@@ -101,23 +114,23 @@ func (l *Ladder) Run(ctx context.Context) Outcome {
 	}
 
 	install := l.install(ctx, base.Tag, baseOK)
-	out.Tiers = append(out.Tiers, install.done())
+	add(install.done())
 	if install.Status != results.Pass {
 		out.FailureExcerpt = install.excerpt
-		out.Tiers = append(out.Tiers, notReached(results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore)...)
+		add(notReached(results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore)...)
 		return l.finish(out)
 	}
 
 	upgrade := l.upgrade(ctx, baseOK, baseReason)
-	out.Tiers = append(out.Tiers, upgrade.done())
+	add(upgrade.done())
 	if upgrade.Status != results.Pass && upgrade.Status != results.Skip {
 		out.FailureExcerpt = upgrade.excerpt
-		out.Tiers = append(out.Tiers, notReached(results.TierUpgrade, results.TierBackup, results.TierRestore)...)
+		add(notReached(results.TierUpgrade, results.TierBackup, results.TierRestore)...)
 		return l.finish(out)
 	}
 
 	backup, restore := l.backupRestore(ctx)
-	out.Tiers = append(out.Tiers, backup.done(), restore.done())
+	add(backup.done(), restore.done())
 	for _, t := range []*tier{backup, restore} {
 		if out.FailureExcerpt == "" && t.excerpt != "" && t.Status != results.Pass {
 			out.FailureExcerpt = t.excerpt

@@ -11,6 +11,7 @@ import (
 	"coopcloud.tech/cc-ci/internal/abra"
 	"coopcloud.tech/cc-ci/internal/recipe"
 	"coopcloud.tech/cc-ci/internal/results"
+	"coopcloud.tech/cc-ci/internal/swarm"
 )
 
 var ladderOrder = []string{results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore}
@@ -90,10 +91,16 @@ func TestGoodRecipe(t *testing.T) {
 	assert.Equal(t, []string{"write ccci-install", "read ccci-install",
 		"write ccci-backup", "write ccci-backup", "write ccci-after-backup",
 		"read ccci-backup", "read ccci-after-backup"}, w.Data.Calls)
-	assert.Equal(t, []string{"preflight", "app new", "deploy", "converged", "version label", "serves its own page", "seed ccci-install"},
+	assert.Equal(t, []string{"preflight", "app new", "deploy", "converged", "version label", "serves its own page", "seed ccci-install", "stayed up"},
 		checkNames(tiers[results.TierInstall]))
-	assert.Equal(t, []string{"chaos deploy", "converged without rollback", "chaos-version label", "serves its own page", "data survives upgrade"},
+	assert.Equal(t, []string{"chaos deploy", "converged without rollback", "chaos-version label", "serves its own page", "data survives upgrade", "stayed up"},
 		checkNames(tiers[results.TierUpgrade]))
+	require.Len(t, w.Swarm.StableChecks, 3, "install, upgrade and restore each end with a stability check")
+	assert.True(t, w.Swarm.StableChecks[1].After(w.Swarm.StableChecks[0]) || w.Swarm.StableChecks[1].Equal(w.Swarm.StableChecks[0]),
+		"the upgrade's check counts failures since the upgrade's deploy")
+	for i, wc := range w.Swarm.Waits[:2] {
+		assert.False(t, wc.Opts.Since.IsZero(), "wait %d counts task failures since its deploy started", i)
+	}
 	assert.Contains(t, w.Out.String(), "RESTORE")
 }
 
@@ -221,4 +228,27 @@ func checkNames(tr results.Tier) []string {
 		out = append(out, c.Name)
 	}
 	return out
+}
+
+// TestCrashAfterConvergingFailsTheTier: a service that converged and then crashed (caught by the
+// stability check) fails the tier, whatever the probes saw while it was up.
+func TestCrashAfterConvergingFailsTheTier(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.Swarm.StableErr = &swarm.StabilityError{Failures: []swarm.TaskFailure{{Service: testStack + "_app", State: "failed", ExitCode: 1, Err: "task: non-zero exit (1)"}}}
+	tiers := climb(t, w.run(t.Context()))
+
+	install := tiers[results.TierInstall]
+	assert.Equal(t, results.Fail, install.Status)
+	assert.Contains(t, install.Reason, testStack+"_app")
+	assert.Equal(t, results.Unverified, tiers[results.TierUpgrade].Status, "later tiers are not reached")
+}
+
+// TestStabilityCheckErrorIsUnverified: the Docker API failing during the check is infrastructure.
+func TestStabilityCheckErrorIsUnverified(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.Swarm.StableErr = errors.New("docker: connection refused")
+	tiers := climb(t, w.run(t.Context()))
+	assert.Equal(t, results.Unverified, tiers[results.TierInstall].Status)
 }

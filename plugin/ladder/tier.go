@@ -71,14 +71,19 @@ func (t *tier) done() results.Tier {
 
 // callFailed classifies an abra error: a timeout or a missing abra is infrastructure
 // (unverified); abra exiting non-zero is the recipe failing the step.
-func (t *tier) callFailed(check string, err error) {
+func (t *tier) callFailed(ctx context.Context, check string, err error) {
 	var ae *abra.Error
+	if errors.As(err, &ae) {
+		t.excerpt = ae.Output
+	}
 	switch {
-	case errors.As(err, &ae) && !ae.Timeout && ae.ExitCode > 0:
-		t.excerpt = ae.Output
+	case ctx.Err() != nil:
+		// abra was stopped because the run was aborted: whatever it exited with says nothing
+		// about the recipe.
+		t.unverified("%s: run aborted (%v): %v", check, context.Cause(ctx), err)
+	case ae != nil && !ae.Timeout && ae.ExitCode > 0:
 		t.fail(check, "%v", err)
-	case errors.As(err, &ae):
-		t.excerpt = ae.Output
+	case ae != nil:
 		t.unverified("%s: %v", check, err)
 	default:
 		t.unverified("%s: %v", check, err)

@@ -3,6 +3,7 @@ package ladder
 import (
 	"context"
 	"strings"
+	"time"
 
 	"coopcloud.tech/cc-ci/internal/results"
 )
@@ -22,10 +23,11 @@ func (l *Ladder) upgrade(ctx context.Context, hasBase bool, baseReason string) *
 	}
 	l.banner("UPGRADE", "abra app deploy --chaos at %s", short(l.Head))
 	sctx, cancel := l.step(ctx)
+	l.deployedAt = time.Now()
 	err := l.Abra.Deploy(sctx, l.Domain, "", true)
 	cancel()
 	if err != nil {
-		t.callFailed("chaos deploy", err)
+		t.callFailed(ctx, "chaos deploy", err)
 		return t
 	}
 	t.pass("chaos deploy", "deployed %s", short(l.Head))
@@ -38,8 +40,10 @@ func (l *Ladder) upgrade(ctx context.Context, hasBase bool, baseReason string) *
 	if !l.serving(ctx, t) {
 		return t
 	}
-	l.verify(ctx, t, "data survives upgrade", keyInstall,
-		"the datum written before the upgrade is gone after upgrading to the PR head: the upgrade loses data (check volume names and mount paths)")
+	if l.verify(ctx, t, "data survives upgrade", keyInstall,
+		"the datum written before the upgrade is gone after upgrading to the PR head: the upgrade loses data (check volume names and mount paths)") {
+		l.stable(ctx, t)
+	}
 	return t
 }
 

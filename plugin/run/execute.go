@@ -2,12 +2,14 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,38 +26,43 @@ import (
 // execute is still going, so everything it reads is behind mu.
 type runner struct {
 	s       *Settings
-	stdout  io.Writer
+	out     *logWriter // the Drone log: stdout, plus log.txt once the run dir exists
 	log     *slog.Logger
 	started time.Time
 	clock   *clock
-	abra    *abra.Client // for the time spent inside abra
+	masker  *abra.Masker // every secret value seen; applied to results before they are written
+	// step is held by whatever abra call is in flight; the teardown funnel takes it (and keeps
+	// it), so it never races a deploy that is still creating services, and no call starts after.
+	step chan struct{}
 
 	mu        sync.Mutex
-	out       io.Writer // stdout, plus log.txt once the run dir exists
-	logFile   *os.File
+	runCtx    context.Context // its cause says why an aborted run ended
 	dir       *rundir.Dir
 	lock      *applock.Lock
 	docker    *swarm.Client
+	abra      *abra.Client
 	res       *results.Results
-	appMaybe  bool // app new may have run: teardown must look at the swarm
-	completed bool // the ladder returned; otherwise the run was aborted
-	code      int  // exit code when the run could not produce a verdict (2 or 3); 0 = from verdict
+	tiers     []results.Tier // decided so far, for an aborted run's results
+	completed bool           // the ladder returned; otherwise the run was aborted
+	code      int            // exit code when the run could not produce a verdict (2 or 3); 0 = from verdict
 }
 
 func newRunner(s *Settings, stdout io.Writer, logger *slog.Logger) *runner {
-	return &runner{s: s, stdout: stdout, out: stdout, log: logger, started: time.Now(), clock: newClock()}
+	return &runner{s: s, out: &logWriter{stdout: stdout}, log: logger, started: time.Now(), clock: newClock(),
+		masker: abra.NewMasker(), step: make(chan struct{}, 1)}
 }
 
-func (r *runner) printf(format string, a ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	fmt.Fprintf(r.out, format, a...)
-}
+func (r *runner) printf(format string, a ...any) { fmt.Fprintf(r.out, format, a...) }
+
+func (r *runner) elapsed() float64 { return time.Since(r.started).Seconds() }
 
 // execute prepares the run (dir, lock, checkout, docker) and climbs the ladder. Every early
 // return records why in results.json; the caller runs the teardown funnel afterwards.
 func (r *runner) execute(ctx context.Context) {
 	s := r.s
+	r.mu.Lock()
+	r.runCtx = ctx
+	r.mu.Unlock()
 	id := rundir.RunID(func(k string) string {
 		if k == "DRONE_BUILD_NUMBER" {
 			return s.BuildNumber
@@ -70,41 +77,24 @@ func (r *runner) execute(ctx context.Context) {
 	r.begin(dir)
 	r.printf("==> cc-ci run %s: recipe %s at %s (PR %s), app %s\n", id, s.Recipe, s.Ref, orNone(s.PR), s.Domain())
 	r.printf("    run dir %s, ABRA_DIR %s\n", dir.Root, dir.AbraDir)
-
 	if err := os.MkdirAll(filepath.Join(s.AbraDir, "servers", s.Server), 0o755); err != nil {
 		r.abort(3, "prepare abra server dir: %v", err)
 		return
 	}
-	r.printf("==> [%7.1fs] LOCK     waiting for app lock %s\n", r.elapsed(), applock.Path(s.LockDir, s.Domain()))
-	lock, err := applock.Acquire(ctx, s.LockDir, s.Domain(), applock.Options{Logger: r.log})
-	if err != nil {
-		r.abort(3, "acquire app lock: %v", err)
+	if !r.prepare(ctx, dir) {
 		return
 	}
-	r.mu.Lock()
-	r.lock = lock
-	r.mu.Unlock()
-
-	r.printf("==> [%7.1fs] FETCH    %s at %s\n", r.elapsed(), s.Src, s.Ref)
 	recipeDir := dir.RecipeDir(s.Recipe)
+	r.printf("==> [%7.1fs] FETCH    %s at %s\n", r.elapsed(), s.Src, s.Ref)
 	fetchStart := time.Now()
 	head, err := recipe.Fetch(ctx, s.Src, recipeDir, s.Ref)
 	r.clock.since("git", fetchStart)
 	if err != nil {
-		r.abort(2, "fetch recipe: %v", err)
+		r.abort(fetchExitCode(s.Src, err), "fetch recipe: %v", err)
 		return
 	}
-	docker, err := swarm.New(ctx)
-	if err != nil {
-		r.abort(3, "docker: %v", err)
-		return
-	}
-	r.mu.Lock()
-	r.docker = docker
-	r.appMaybe = true
-	r.mu.Unlock()
 
-	l := r.ladder(dir, recipeDir, head, docker)
+	l := r.ladder(dir, recipeDir, head)
 	outcome := l.Run(ctx)
 
 	r.mu.Lock()
@@ -116,11 +106,63 @@ func (r *runner) execute(ctx context.Context) {
 	r.res.FailureExcerpt = outcome.FailureExcerpt
 }
 
+// prepare takes the app lock, connects to Docker and removes leftovers of an earlier run of the
+// same app (a SIGKILLed run the janitor has not reaped yet), so they cannot fail this one.
+func (r *runner) prepare(ctx context.Context, dir *rundir.Dir) bool {
+	s := r.s
+	r.printf("==> [%7.1fs] LOCK     app lock %s\n", r.elapsed(), applock.Path(s.LockDir, s.Domain()))
+	lock, err := applock.Acquire(ctx, s.LockDir, s.Domain(), applock.Options{Logger: r.log})
+	if err != nil {
+		r.abort(3, "acquire app lock: %v", err)
+		return false
+	}
+	r.mu.Lock()
+	r.lock = lock
+	r.mu.Unlock()
+	docker, err := swarm.New(ctx)
+	if err != nil {
+		r.abort(3, "docker: %v", err)
+		return false
+	}
+	r.mu.Lock()
+	r.docker = docker
+	r.mu.Unlock()
+	start := time.Now()
+	report, err := docker.Teardown(ctx, s.Stack(), dir.AppEnvPath(s.Server, s.Domain()))
+	r.clock.since("docker", start)
+	if err != nil {
+		r.abort(3, "remove leftovers of an earlier run of %s: %v", s.Domain(), err)
+		return false
+	}
+	if !report.Empty() {
+		r.printf("    removed leftovers of an earlier run of this app: %s\n", strings.Join(residueNames(report, nil), ", "))
+	}
+	return true
+}
+
+// fetchExitCode: an unknown ref or a local source that does not exist is bad input (2);
+// anything else (network, disk, git) is infrastructure (3).
+func fetchExitCode(src string, err error) int {
+	if errors.Is(err, recipe.ErrUnknownRef) {
+		return 2
+	}
+	if !strings.Contains(src, "://") && !strings.Contains(src, "@") {
+		if _, serr := os.Stat(src); errors.Is(serr, os.ErrNotExist) {
+			return 2
+		}
+	}
+	return 3
+}
+
 // ladder wires the ladder to the real abra, swarm, git checkout and the overlay's data probe.
-func (r *runner) ladder(dir *rundir.Dir, recipeDir, head string, docker *swarm.Client) *ladder.Ladder {
+func (r *runner) ladder(dir *rundir.Dir, recipeDir, head string) *ladder.Ladder {
 	s := r.s
 	env := r.hookEnv(dir, recipeDir)
-	ab := &abra.Client{Bin: s.AbraBin, Env: env, Dir: recipeDir, Out: r.out, Masker: abra.NewMasker(), Timeout: s.StepTimeout, Logger: r.log}
+	ab := &abra.Client{Bin: s.AbraBin, Env: env, Dir: recipeDir, Out: r.out, Masker: r.masker, Timeout: s.StepTimeout, Logger: r.log}
+	r.mu.Lock()
+	r.abra = ab
+	docker := r.docker
+	r.mu.Unlock()
 	timed := &http.Client{Timeout: 10 * time.Second, CheckRedirect: ladder.NoRedirects,
 		Transport: timedTransport{rt: http.DefaultTransport, clock: r.clock}}
 	l := &ladder.Ladder{
@@ -128,17 +170,23 @@ func (r *runner) ladder(dir *rundir.Dir, recipeDir, head string, docker *swarm.C
 			Recipe: s.Recipe, Domain: s.Domain(), Stack: s.Stack(), Server: s.Server,
 			RecipeDir: recipeDir, Head: head, FrontDoor: s.FrontDoor, StepTimeout: s.StepTimeout, ReadyTimeout: s.ReadyTimeout,
 		},
-		Abra:  ab,
-		Swarm: timedSwarm{c: docker, clock: r.clock},
-		Git:   gitCheckout{dir: recipeDir, clock: r.clock},
-		HTTP:  timed,
-		Out:   r.out,
+		Abra:   stepAbra{c: ab, step: r.step},
+		Swarm:  timedSwarm{c: docker, clock: r.clock},
+		Git:    gitCheckout{dir: recipeDir, clock: r.clock},
+		HTTP:   timed,
+		Out:    r.out,
+		OnTier: r.tierDecided,
 	}
 	if probe := r.overlayProbe(env, recipeDir); probe != nil {
 		l.Data = timedProbe{p: probe, clock: r.clock}
 	}
-	r.abra = ab
 	return l
+}
+
+func (r *runner) tierDecided(t results.Tier) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tiers = append(r.tiers, t)
 }
 
 // overlayProbe returns the data probe declared by the recipe's overlay, recording it in the
@@ -148,16 +196,18 @@ func (r *runner) overlayProbe(env []string, recipeDir string) *ladder.HookProbe 
 		r.printf("    overlays in effect: none (generic ladder)\n")
 		return nil
 	}
-	hooks := filepath.Join(r.s.OverlaysDir, r.s.Recipe, "hooks")
+	overlay := filepath.Join(r.s.OverlaysDir, r.s.Recipe)
+	hooks := filepath.Join(overlay, "hooks")
 	w, rd := filepath.Join(hooks, "data-write"), filepath.Join(hooks, "data-read")
 	if !executable(w) || !executable(rd) {
-		r.printf("    overlays in effect: none in %s (generic ladder)\n", filepath.Join(r.s.OverlaysDir, r.s.Recipe))
+		r.printf("    overlays in effect: none in %s (generic ladder)\n", overlay)
 		return nil
 	}
 	r.mu.Lock()
+	r.res.Manifest["overlay"] = overlay
 	r.res.Manifest["data-probe"] = hooks
 	r.mu.Unlock()
-	r.printf("    overlays in effect: data probe %s/{data-write,data-read}\n", hooks)
+	r.printf("    overlays in effect: %s (data probe hooks/{data-write,data-read})\n", overlay)
 	return &ladder.HookProbe{WritePath: w, ReadPath: rd, Env: env, Dir: recipeDir, Timeout: time.Minute}
 }
 
@@ -178,5 +228,3 @@ func orNone(s string) string {
 	}
 	return s
 }
-
-func (r *runner) elapsed() float64 { return time.Since(r.started).Seconds() }

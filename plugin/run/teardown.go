@@ -3,8 +3,8 @@ package run
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
+	"slices"
 	"time"
 
 	"coopcloud.tech/cc-ci/internal/results"
@@ -12,18 +12,21 @@ import (
 	"coopcloud.tech/cc-ci/internal/swarm"
 )
 
+// stepDrain bounds how long the teardown funnel waits for an in-flight abra call: abra is sent
+// SIGTERM when the run is cancelled and SIGKILLed after its grace (5 s).
+const stepDrain = 15 * time.Second
+
 // begin records the run dir, starts log.txt and the results document.
 func (r *runner) begin(dir *rundir.Dir) {
 	s := r.s
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.dir = dir
 	if f, err := os.OpenFile(dir.LogPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
-		r.logFile = f
-		r.out = io.MultiWriter(r.stdout, f)
+		r.out.tee(f) // left open until the process exits: output may come until the very end
 	} else {
 		r.log.Warn("no log.txt for this run", "err", err)
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.dir = dir
 	r.res = &results.Results{
 		RunID: dir.ID, Recipe: s.Recipe, Repo: s.Repo, PR: s.PR, Ref: s.Ref, Mode: s.Mode,
 		Domain: s.Domain(), Started: r.started, Tiers: []results.Tier{},
@@ -40,53 +43,73 @@ func (r *runner) abort(code int, format string, a ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.code = code
+	r.completed = true
 	if r.res != nil {
 		r.res.Tiers = []results.Tier{{Name: results.TierInstall, Status: results.Unverified, Reason: msg, Checks: []results.Check{}}}
 	}
 }
 
 // teardown is the ONE teardown funnel (the lifetime guard runs it at most once, on the normal
-// path, on SIGTERM or at the deadline): remove the app from the swarm, write results.json and
-// summary.md, then release the app lock — in that order, so a new run for this app can only
-// start once nothing of this one remains.
+// path, on SIGTERM or at the deadline): wait for an in-flight abra call, remove the app from the
+// swarm, write results.json and summary.md, then release the app lock — in that order, so a new
+// run for this app can only start once nothing of this one remains.
 func (r *runner) teardown(ctx context.Context) {
+	select {
+	case r.step <- struct{}{}: // kept: no abra call starts after this
+	case <-time.After(stepDrain):
+		r.log.Warn("abra call still running; tearing down anyway", "waited", stepDrain)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.appMaybe && r.docker != nil {
+	if r.docker != nil {
 		r.teardownApp(ctx)
+		if err := r.docker.Close(); err != nil {
+			r.log.Warn("close docker client", "err", err)
+		}
 	}
 	if r.res != nil {
-		if !r.completed && r.code == 0 {
-			cause := context.Cause(ctx)
-			r.res.Tiers = append(r.res.Tiers, results.Tier{Name: results.TierInstall, Status: results.Unverified,
-				Reason: fmt.Sprintf("run aborted before the ladder finished (%v): torn down, nothing verified", orCause(cause)), Checks: []results.Check{}})
-		}
-		if r.res.Teardown.Residue == nil && r.docker == nil {
-			r.res.Teardown.Clean = true // nothing was ever deployed
-		}
-		if r.abra != nil {
-			r.clock.add("abra", r.abra.TimeInside())
-		}
-		r.res.Finalize(time.Now())
-		fmt.Fprintf(r.out, "==> timing: %s\n", r.clock.report(time.Since(r.started)))
-		r.writeResults()
+		r.finishResults()
 	}
 	if r.lock != nil {
 		if err := r.lock.Release(); err != nil {
 			r.log.Warn("release app lock", "err", err)
 		}
 	}
-	if r.logFile != nil {
-		r.logFile.Close()
-		r.out = r.stdout
-	}
 }
 
-func orCause(err error) string {
-	if err == nil {
-		return "interrupted"
+// finishResults completes the results of an aborted run with what was decided so far, derives
+// the verdict, and writes results.json and summary.md. Called with mu held.
+func (r *runner) finishResults() {
+	if !r.completed {
+		cause := "interrupted"
+		if r.runCtx != nil && context.Cause(r.runCtx) != nil {
+			cause = context.Cause(r.runCtx).Error()
+		}
+		r.res.Tiers = abortedTiers(r.tiers, cause)
 	}
-	return err.Error()
+	if r.docker == nil {
+		r.res.Teardown.Clean = true // nothing was ever deployed
+	}
+	if r.abra != nil {
+		r.res.Deploys = r.abra.Calls()["app new"]
+		r.clock.add("abra", r.abra.TimeInside())
+	}
+	r.res.Finalize(time.Now())
+	r.res.Redact(r.masker.Mask)
+	fmt.Fprintf(r.out, "==> timing: %s\n", r.clock.report(time.Since(r.started)))
+	r.writeResults()
+}
+
+// abortedTiers keeps the tiers decided before the abort and marks the rest unverified.
+func abortedTiers(decided []results.Tier, cause string) []results.Tier {
+	out := slices.Clone(decided)
+	for _, name := range []string{results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore} {
+		if !slices.ContainsFunc(out, func(t results.Tier) bool { return t.Name == name }) {
+			out = append(out, results.Tier{Name: name, Status: results.Unverified, Checks: []results.Check{},
+				Reason: fmt.Sprintf("run aborted before this tier was decided (%s): torn down, not verified", cause)})
+		}
+	}
+	return out
 }
 
 // teardownApp removes everything of the app (never images) and records whether anything is left.
@@ -100,38 +123,45 @@ func (r *runner) teardownApp(ctx context.Context) {
 	}
 	residue, rerr := r.docker.Residue(ctx, r.s.Stack())
 	r.clock.since("docker", start)
-	clean := err == nil && rerr == nil && residue.Empty()
+	_, envErr := os.Stat(envPath)
+	clean := err == nil && rerr == nil && residue.Empty() && os.IsNotExist(envErr)
 	r.res.Teardown.Clean = clean
-	if !clean {
-		r.res.Teardown.Residue = residueNames(residue, rerr)
-	} else {
-		r.res.Teardown.Residue = []string{}
+	r.res.Teardown.Residue = residueNames(residue, rerr)
+	if envErr == nil {
+		r.res.Teardown.Residue = append(r.res.Teardown.Residue, "env "+envPath)
 	}
 	fmt.Fprintf(r.out, "    removed %d services, %d volumes, %d secrets, %d configs, %d networks; clean: %t\n",
 		len(report.Services), len(report.Volumes), len(report.Secrets), len(report.Configs), len(report.Networks), clean)
-	r.docker.Close()
 }
 
 func residueNames(rep swarm.TeardownReport, err error) []string {
-	var out []string
+	out := []string{}
 	if err != nil {
 		out = append(out, "unknown: "+err.Error())
 	}
-	for kind, names := range map[string][]string{"service": rep.Services, "volume": rep.Volumes, "secret": rep.Secrets, "config": rep.Configs, "network": rep.Networks} {
-		for _, n := range names {
-			out = append(out, kind+" "+n)
+	for _, k := range []struct {
+		kind  string
+		names []string
+	}{{"service", rep.Services}, {"volume", rep.Volumes}, {"secret", rep.Secrets}, {"config", rep.Configs}, {"network", rep.Networks}} {
+		for _, n := range k.names {
+			out = append(out, k.kind+" "+n)
 		}
 	}
 	return out
 }
 
-// writeResults writes results.json and summary.md and prints the summary. Called with mu held.
+// writeResults writes results.json and summary.md and prints the summary. A pass whose results
+// cannot be written is not a pass anyone can see: the run then exits 3. Called with mu held.
 func (r *runner) writeResults() {
-	if err := results.WriteFile(r.dir.ResultsPath(), r.res); err != nil {
-		fmt.Fprintf(r.out, "cc-ci: %v\n", err)
+	werr := results.WriteFile(r.dir.ResultsPath(), r.res)
+	if werr == nil {
+		werr = results.WriteSummary(r.dir.SummaryPath(), r.res)
 	}
-	if err := results.WriteSummary(r.dir.SummaryPath(), r.res); err != nil {
-		fmt.Fprintf(r.out, "cc-ci: %v\n", err)
+	if werr != nil {
+		fmt.Fprintf(r.out, "cc-ci: %v\n", werr)
+		if r.code == 0 {
+			r.code = 3
+		}
 	}
 	fmt.Fprintf(r.out, "\n%s\nresults: %s\n", results.Summary(r.res), r.dir.ResultsPath())
 }

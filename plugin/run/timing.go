@@ -110,3 +110,8 @@ func (t timedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	defer t.clock.since("http", time.Now())
 	return t.rt.RoundTrip(req)
 }
+
+func (t timedSwarm) CheckStable(ctx context.Context, stack string, since time.Time) error {
+	defer t.clock.since("docker", time.Now())
+	return t.c.CheckStable(ctx, stack, since)
+}

@@ -1,0 +1,74 @@
+package run
+
+import (
+	"context"
+	"io"
+	"os"
+	"sync"
+
+	"coopcloud.tech/cc-ci/internal/abra"
+)
+
+// logWriter is the Drone log: every write goes to stdout and, once the run dir exists, to
+// log.txt. It has its own lock (never the runner's), so output from abra's pty never waits on
+// the teardown funnel.
+type logWriter struct {
+	mu     sync.Mutex
+	stdout io.Writer
+	file   *os.File
+}
+
+func (w *logWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.stdout.Write(p)
+	if w.file != nil {
+		// log.txt is a copy; a full disk must not stop the Drone log.
+		_, _ = w.file.Write(p)
+	}
+	return n, err
+}
+
+// tee starts copying to f.
+func (w *logWriter) tee(f *os.File) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.file = f
+}
+
+// stepAbra holds the runner's step token for the length of every abra call, so the teardown
+// funnel can wait for an in-flight call (a deploy still creating services) before it removes
+// anything.
+type stepAbra struct {
+	c    *abra.Client
+	step chan struct{}
+}
+
+// do runs call while holding the step token; an aborted run gets its cause, not a new call.
+func (s stepAbra) do(ctx context.Context, call func() error) error {
+	select {
+	case s.step <- struct{}{}:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	defer func() { <-s.step }()
+	return call()
+}
+
+func (s stepAbra) AppNew(ctx context.Context, recipe, version, server, domain string) error {
+	return s.do(ctx, func() error { return s.c.AppNew(ctx, recipe, version, server, domain) })
+}
+
+func (s stepAbra) Deploy(ctx context.Context, domain, version string, chaos bool) error {
+	return s.do(ctx, func() error { return s.c.Deploy(ctx, domain, version, chaos) })
+}
+
+func (s stepAbra) BackupCreate(ctx context.Context, domain string) error {
+	return s.do(ctx, func() error { return s.c.BackupCreate(ctx, domain) })
+}
+
+func (s stepAbra) Restore(ctx context.Context, domain string) error {
+	return s.do(ctx, func() error { return s.c.Restore(ctx, domain) })
+}
+
+func (s stepAbra) Calls() map[string]int { return s.c.Calls() }
