@@ -14,6 +14,7 @@ all: build
 build:
 	@mkdir -p $(BIN)
 	cd plugin && CGO_ENABLED=0 go build -o $(BIN)/cc-ci-plugin ./cmd/cc-ci-plugin
+	cd janitor && CGO_ENABLED=0 go build -o $(BIN)/cc-ci-janitor ./cmd/cc-ci-janitor
 	@ls -1 $(BIN)
 
 ## test: every test of every module, including the real-kernel and real-swarm suites

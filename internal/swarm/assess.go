@@ -2,7 +2,6 @@ package swarm
 
 import (
 	"fmt"
-	"reflect"
 	"strings"
 	"time"
 
@@ -18,9 +17,13 @@ type serviceState struct {
 	// settleAt is when the youngest running-and-healthy task that is not yet counted (it is still
 	// inside the stability window) will count; zero when there is none.
 	settleAt time.Time
-	update   *swarm.UpdateStatus
-	latest   *swarm.Task // newest task, preferring the current spec, for the state line
-	health   string      // container health of the newest running task when not healthy
+	// stale counts tasks of an older spec that swarm still means to run: until they are replaced,
+	// the deployment has not taken, whatever the update status says (it is reset, to nil, when a
+	// spec is updated, before swarm's updater starts).
+	stale  int
+	update *swarm.UpdateStatus
+	latest *swarm.Task // newest task, preferring the current spec, for the state line
+	health string      // container health of the newest running task when not healthy
 }
 
 // failingUpdate lists the update states that mean the deployment did not take. rollback_completed
@@ -35,6 +38,9 @@ var failingUpdate = map[swarm.UpdateState]bool{
 
 func (s serviceState) converged() bool {
 	if s.update != nil && s.update.State != swarm.UpdateStateCompleted {
+		return false
+	}
+	if s.stale > 0 {
 		return false
 	}
 	if s.job {
@@ -64,26 +70,32 @@ func (s serviceState) line(stack string) string {
 	if !s.settleAt.IsZero() {
 		b.WriteString(", settling")
 	}
+	if s.stale > 0 {
+		fmt.Fprintf(&b, ", %d task(s) of an older spec not yet replaced", s.stale)
+	}
 	if s.update != nil && s.update.State != swarm.UpdateStateCompleted {
 		fmt.Fprintf(&b, ", update '%s'", s.update.State)
 	}
 	return b.String()
 }
 
-// assess evaluates one service from its tasks at time now. health maps container IDs of running
-// tasks to their Docker health status ("" or absent: no healthcheck). A running task counts only
+// assess evaluates one service from its tasks in snap at time now. A running task counts only
 // once it has been running for stableFor: a task that crashes a moment after starting is briefly
 // "running", and converging on that moment would be a false green. Pure, so it is tested with
 // plain values.
-func assess(svc swarm.Service, tasks []swarm.Task, health map[string]string, now time.Time, stableFor time.Duration) serviceState {
+func assess(svc swarm.Service, snap snapshot, now time.Time, stableFor time.Duration) serviceState {
 	s := serviceState{name: svc.Spec.Name, job: isJob(svc), update: svc.UpdateStatus, desired: desiredTasks(svc)}
+	tasks := snap.tasks[svc.ID]
 	var newestCurrent, newestAny *swarm.Task
 	for i := range tasks {
 		t := &tasks[i]
 		if newestAny == nil || t.Status.Timestamp.After(newestAny.Status.Timestamp) {
 			newestAny = t
 		}
-		if !currentSpec(svc, *t) {
+		if !currentSpec(svc, *t, snap.nodes) {
+			if t.DesiredState == swarm.TaskStateRunning && active(t.Status.State) {
+				s.stale++
+			}
 			continue
 		}
 		if newestCurrent == nil || t.Status.Timestamp.After(newestCurrent.Status.Timestamp) {
@@ -98,7 +110,7 @@ func assess(svc swarm.Service, tasks []swarm.Task, health map[string]string, now
 		if t.DesiredState != swarm.TaskStateRunning || t.Status.State != swarm.TaskStateRunning {
 			continue
 		}
-		if h := health[containerID(*t)]; h != "" && h != "healthy" {
+		if h := snap.health[containerID(*t)]; h != "" && h != "healthy" {
 			s.health = h
 			continue
 		}
@@ -120,8 +132,8 @@ func assess(svc swarm.Service, tasks []swarm.Task, health map[string]string, now
 // failedSince reports whether t is a failure of svc's current spec at or after since: failed,
 // rejected (e.g. image missing), or — for a long-running service — exited at all, because a
 // replicated service that completes is a crash too.
-func failedSince(svc swarm.Service, t swarm.Task, since time.Time) bool {
-	if t.Status.Timestamp.Before(since) || !currentSpec(svc, t) {
+func failedSince(svc swarm.Service, t swarm.Task, since time.Time, nodes map[string]swarm.Node) bool {
+	if t.Status.Timestamp.Before(since) || !currentSpec(svc, t, nodes) {
 		return false
 	}
 	switch t.Status.State {
@@ -133,13 +145,14 @@ func failedSince(svc swarm.Service, t swarm.Task, since time.Time) bool {
 	return false
 }
 
-// currentSpec reports whether task t was made from svc's current spec. Tasks carry a copy of the
-// task template; the container spec (image, command, env, mounts, secrets, configs, healthcheck)
-// plus the force-update counter is what makes swarm replace a task, so that is what is compared.
-// Old-spec tasks, and tasks of a spec that was rolled back, are thereby never counted.
-func currentSpec(svc swarm.Service, t swarm.Task) bool {
-	return t.Spec.ForceUpdate == svc.Spec.TaskTemplate.ForceUpdate &&
-		reflect.DeepEqual(t.Spec.ContainerSpec, svc.Spec.TaskTemplate.ContainerSpec)
+// active reports whether a task in state st has not ended yet (new up to running).
+func active(st swarm.TaskState) bool {
+	switch st {
+	case swarm.TaskStateComplete, swarm.TaskStateShutdown, swarm.TaskStateFailed, swarm.TaskStateRejected,
+		swarm.TaskStateRemove, swarm.TaskStateOrphaned:
+		return false
+	}
+	return true
 }
 
 func isJob(svc swarm.Service) bool {

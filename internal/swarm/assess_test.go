@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -85,7 +86,7 @@ func TestAssess(t *testing.T) {
 			"app 0/1: task state 'running', settling"},
 		{"a running task of the old spec does not count", service(nil),
 			[]swarm.Task{task("a", oldSpec, swarm.TaskStateRunning, t0)}, nil, false,
-			"app 0/1: task state 'running'"},
+			"app 0/1: task state 'running', 1 task(s) of an older spec not yet replaced"},
 		{"a running task whose container is still starting its healthcheck does not count", service(nil),
 			[]swarm.Task{task("a", newSpec, swarm.TaskStateRunning, t0)}, map[string]string{"c-a": "starting"}, false,
 			"app 0/1: task state 'running', health 'starting'"},
@@ -106,10 +107,28 @@ func TestAssess(t *testing.T) {
 				return tk
 			}()}, nil, false, `app 0/1: task state 'failed' error "task: non-zero exit (1)"`},
 		{"no tasks at all", service(nil), nil, nil, false, "app 0/1: no tasks yet"},
+		{"an old-spec task swarm still runs holds convergence even before the updater sets a status", service(nil),
+			[]swarm.Task{task("a", newSpec, swarm.TaskStateRunning, t0), task("b", oldSpec, swarm.TaskStateRunning, t0)}, nil, false,
+			"app 1/1: task state 'running', 1 task(s) of an older spec not yet replaced"},
+		{"an old-spec task being shut down does not hold convergence", service(nil),
+			[]swarm.Task{task("a", newSpec, swarm.TaskStateRunning, t0), func() swarm.Task {
+				tk := task("b", oldSpec, swarm.TaskStateRunning, t0)
+				tk.DesiredState = swarm.TaskStateShutdown
+				return tk
+			}()}, nil, true, "app 1/1: task state 'running'"},
+		{"an old task still running beside its pending replacement (start-first, no room) is not converged",
+			service(&swarm.UpdateStatus{State: swarm.UpdateStateCompleted}),
+			[]swarm.Task{task("old", oldSpec, swarm.TaskStateRunning, t0), func() swarm.Task {
+				tk := task("new", newSpec, swarm.TaskStatePending, t0.Add(time.Second))
+				tk.Status.Err = "no suitable node (insufficient resources on 1 node)"
+				return tk
+			}()}, nil, false,
+			`app 0/1: task state 'pending' error "no suitable node (insufficient resources on 1 node)", 1 task(s) of an older spec not yet replaced`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := assess(tt.svc, tt.tasks, tt.health, now, stable)
+			snap := snapshot{tasks: map[string][]swarm.Task{"svc": tt.tasks}, health: tt.health}
+			st := assess(tt.svc, snap, now, stable)
 			assert.Equal(t, tt.converged, st.converged())
 			assert.Equal(t, tt.line, st.line("st"))
 		})
@@ -137,7 +156,7 @@ func TestFailedSince(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, failedSince(tt.svc, tt.task, since))
+			assert.Equal(t, tt.want, failedSince(tt.svc, tt.task, since, nil))
 		})
 	}
 }
@@ -181,4 +200,131 @@ func TestTeardownReportEmpty(t *testing.T) {
 	assert.False(t, TeardownReport{EnvRemoved: true}.Empty())
 	assert.False(t, TeardownReport{Networks: []string{"x"}}.Empty())
 	assert.False(t, TeardownReport{Containers: []string{"x"}}.Empty())
+}
+
+// template is a task template with every field a task carries set; a fresh one per call, so cases
+// can change it freely.
+func template() swarm.TaskSpec {
+	return swarm.TaskSpec{
+		ContainerSpec: &swarm.ContainerSpec{Image: "app:2", Args: []string{"serve"}},
+		Resources:     &swarm.ResourceRequirements{Reservations: &swarm.Resources{MemoryBytes: 10 << 20}},
+		RestartPolicy: &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionAny},
+		Placement:     &swarm.Placement{Constraints: []string{"node.role == manager"}},
+		Networks:      []swarm.NetworkAttachmentConfig{{Target: "id-internal", Aliases: []string{"app", "web"}}, {Target: "id-proxy"}},
+		LogDriver:     &swarm.Driver{Name: "json-file", Options: map[string]string{"max-size": "1m"}},
+		ForceUpdate:   1,
+		Runtime:       swarm.RuntimeContainer,
+	}
+}
+
+func TestCurrentSpec(t *testing.T) {
+	t.Parallel()
+	node := swarm.Node{ID: "node-1", Spec: swarm.NodeSpec{Role: swarm.NodeRoleManager}}
+	nodes := map[string]swarm.Node{node.ID: node}
+	attached := func(id, name string) swarm.NetworkAttachment {
+		return swarm.NetworkAttachment{Network: swarm.Network{ID: id, Spec: swarm.NetworkSpec{Annotations: swarm.Annotations{Name: name}}}}
+	}
+	tests := []struct {
+		name    string
+		service func(*swarm.TaskSpec) // changes the service's template
+		task    func(*swarm.Task)     // changes the task (its spec starts as the template, less Runtime)
+		want    bool
+	}{
+		{"a task made from the template is current although the daemon drops Runtime from it", nil, nil, true},
+		{"a changed memory reservation makes the task old", func(s *swarm.TaskSpec) { s.Resources.Reservations.MemoryBytes = 1000 << 30 }, nil, false},
+		{"a new memory limit makes the task old", func(s *swarm.TaskSpec) { s.Resources.Limits = &swarm.Limit{MemoryBytes: 1 << 30} }, nil, false},
+		{"absent and empty resources are alike", func(s *swarm.TaskSpec) { s.Resources = &swarm.ResourceRequirements{} },
+			func(tk *swarm.Task) { tk.Spec.Resources = nil }, true},
+		{"a changed restart policy makes the task old", func(s *swarm.TaskSpec) { s.RestartPolicy.Condition = swarm.RestartPolicyConditionOnFailure }, nil, false},
+		{"changed log options make the task old", func(s *swarm.TaskSpec) { s.LogDriver.Options = map[string]string{"max-size": "2m"} }, nil, false},
+		{"absent and empty log drivers are alike", func(s *swarm.TaskSpec) { s.LogDriver = nil },
+			func(tk *swarm.Task) { tk.Spec.LogDriver = &swarm.Driver{} }, true},
+		{"the order of networks does not matter", func(s *swarm.TaskSpec) { slices.Reverse(s.Networks) }, nil, true},
+		{"the order of aliases does not matter", func(s *swarm.TaskSpec) { slices.Reverse(s.Networks[0].Aliases) }, nil, true},
+		{"a network the spec names is the network the task has by ID", func(s *swarm.TaskSpec) { s.Networks[1].Target = "proxy" }, nil, true},
+		{"an added network makes the task old",
+			func(s *swarm.TaskSpec) {
+				s.Networks = append(s.Networks, swarm.NetworkAttachmentConfig{Target: "id-other"})
+			}, nil, false},
+		{"a changed alias makes the task old", func(s *swarm.TaskSpec) { s.Networks[0].Aliases = []string{"app"} }, nil, false},
+		{"a forced update makes the task old", func(s *swarm.TaskSpec) { s.ForceUpdate++ }, nil, false},
+		{"a new image makes the task old", func(s *swarm.TaskSpec) {
+			s.ContainerSpec = &swarm.ContainerSpec{Image: "app:3", Args: []string{"serve"}}
+		}, nil, false},
+		{"absent and empty placements are alike", func(s *swarm.TaskSpec) { s.Placement = &swarm.Placement{Constraints: []string{}} },
+			func(tk *swarm.Task) { tk.Spec.Placement = nil }, true},
+		{"new constraints its node satisfies leave the task current, as swarm keeps it",
+			func(s *swarm.TaskSpec) { s.Placement.Constraints = []string{"node.role != worker"} }, nil, true},
+		{"new constraints its node does not satisfy make the task old",
+			func(s *swarm.TaskSpec) { s.Placement.Constraints = []string{"node.labels.ccci == never"} }, nil, false},
+		{"new constraints make a task that has no node yet old",
+			func(s *swarm.TaskSpec) { s.Placement.Constraints = []string{"node.role != worker"} }, func(tk *swarm.Task) { tk.NodeID = "" }, false},
+		{"new constraints with a new reservation make the task old even on a matching node",
+			func(s *swarm.TaskSpec) {
+				s.Placement.Constraints = []string{"node.role != worker"}
+				s.Resources.Reservations.MemoryBytes = 1000 << 30
+			}, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := swarm.Service{Spec: swarm.ServiceSpec{TaskTemplate: template()}}
+			if tt.service != nil {
+				tt.service(&svc.Spec.TaskTemplate)
+			}
+			tk := swarm.Task{Spec: template(), NodeID: node.ID,
+				NetworksAttachments: []swarm.NetworkAttachment{attached("id-internal", "internal"), attached("id-proxy", "proxy")}}
+			tk.Spec.Runtime = ""
+			if tt.task != nil {
+				tt.task(&tk)
+			}
+			assert.Equal(t, tt.want, currentSpec(svc, tk, nodes))
+		})
+	}
+}
+
+func TestNodeMatches(t *testing.T) {
+	t.Parallel()
+	node := swarm.Node{ID: "node-1",
+		Spec: swarm.NodeSpec{Role: swarm.NodeRoleManager, Annotations: swarm.Annotations{Labels: map[string]string{"ccci": "yes"}}},
+		Description: swarm.NodeDescription{Hostname: "ci-host", Platform: swarm.Platform{OS: "linux", Architecture: "x86_64"},
+			Engine: swarm.EngineDescription{Labels: map[string]string{"zone": "a"}}},
+		Status: swarm.NodeStatus{Addr: "10.0.0.5"}}
+	tests := []struct {
+		name        string
+		constraints []string
+		want        bool
+	}{
+		{"no constraints match any node", nil, true},
+		{"its role", []string{"node.role == manager"}, true},
+		{"another role", []string{"node.role == worker"}, false},
+		{"a negated role it does not have", []string{"node.role != worker"}, true},
+		{"keys and values compare case-insensitively", []string{"NODE.ROLE==Manager"}, true},
+		{"its node label", []string{"node.labels.ccci == yes"}, true},
+		{"label names are case-sensitive", []string{"node.labels.CCCI == yes"}, false},
+		{"a missing label is empty, so != matches", []string{"node.labels.absent != x"}, true},
+		{"a missing label is empty, so == does not match", []string{"node.labels.absent == x"}, false},
+		{"its engine label", []string{"engine.labels.zone == a"}, true},
+		{"its hostname, id and platform", []string{"node.hostname == ci-host", "node.id == node-1", "node.platform.os == linux", "node.platform.arch == x86_64"}, true},
+		{"its address", []string{"node.ip == 10.0.0.5"}, true},
+		{"its subnet", []string{"node.ip == 10.0.0.0/24"}, true},
+		{"another subnet negated", []string{"node.ip != 10.0.1.0/24"}, true},
+		{"a malformed address never matches", []string{"node.ip != not-an-ip"}, false},
+		{"a key swarm does not know never matches", []string{"node.colour != red"}, false},
+		{"a constraint without an operator never matches", []string{"node.role"}, false},
+		{"every constraint must hold", []string{"node.role == manager", "node.labels.ccci == no"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, nodeMatches(tt.constraints, node))
+		})
+	}
+}
+
+func TestStabilityErrorNamesServiceExitAndLogs(t *testing.T) {
+	t.Parallel()
+	e := &StabilityError{Failures: []TaskFailure{{Service: "st_app", State: "failed", ExitCode: 1,
+		Err: "task: non-zero exit (1)", At: time.Date(2026, 1, 1, 12, 0, 3, 0, time.UTC),
+		LastLogs: []string{"one", "two", "three", "four"}}}}
+	assert.Equal(t, "service st_app: task failed after converging (exit 1 at 12:00:03): task: non-zero exit (1); "+
+		"last logs: two | three | four", e.Error())
 }

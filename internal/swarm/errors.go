@@ -59,3 +59,30 @@ func (e *TimeoutError) Error() string {
 
 // Unwrap returns the context error that ended the wait.
 func (e *TimeoutError) Unwrap() error { return e.Cause }
+
+// StabilityError means tasks of a stack that had converged ended badly afterwards: the app came up
+// and then crashed (or was rejected, or exited) while it should have kept running.
+type StabilityError struct {
+	Failures []TaskFailure // oldest first
+}
+
+// stabilityLogLines is how many of a failure's last log lines its one-line summary shows; the
+// Failures keep all of them.
+const stabilityLogLines = 3
+
+func (e *StabilityError) Error() string {
+	parts := make([]string, 0, len(e.Failures))
+	for _, f := range e.Failures {
+		how := fmt.Sprintf("exit %d", f.ExitCode)
+		if f.State == "rejected" {
+			how = "rejected"
+		}
+		msg := fmt.Sprintf("service %s: task failed after converging (%s at %s): %s",
+			f.Service, how, f.At.UTC().Format(time.TimeOnly), f.Err)
+		if logs := f.LastLogs; len(logs) > 0 {
+			msg += "; last logs: " + strings.Join(logs[max(0, len(logs)-stabilityLogLines):], " | ")
+		}
+		parts = append(parts, msg)
+	}
+	return strings.Join(parts, "; ")
+}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 )
 
@@ -47,12 +46,15 @@ type WaitOptions struct {
 }
 
 // WaitConverged returns nil once every service of stack runs its desired number of tasks of its
-// current spec (running, and healthy where the container has a healthcheck, for opts.StableFor)
-// and no update is in progress. It re-evaluates on every Docker event of the stack's services and
-// containers, and every few seconds as a safety net. It fails at once with a *RollbackError when
-// an update is paused or rolled back, with a *CrashLoopError when a service's current tasks keep
-// failing, and with a *TimeoutError (state per service) when opts.Timeout passes or ctx ends.
-// Other errors (the daemon stopped answering) are returned wrapped.
+// current spec (running, and healthy where the container has a healthcheck, for opts.StableFor),
+// no update is in progress, and no task of an older spec is left that swarm still means to run
+// (see currentSpec for what makes a task current). It re-evaluates on every Docker event of the
+// stack's services and containers, and every few seconds as a safety net. It fails at once with a
+// *RollbackError when an update is paused or rolled back, with a *CrashLoopError when a service's
+// current tasks keep failing (counting failures since opts.Since only), and with a *TimeoutError
+// (state per service) when opts.Timeout passes or ctx ends. Other errors (the daemon stopped
+// answering) are returned wrapped. A task that fails after this returns is not its concern: see
+// CheckStable.
 func (c *Client) WaitConverged(ctx context.Context, stack string, opts WaitOptions) error {
 	if err := validStack(stack); err != nil {
 		return fmt.Errorf("wait for stack: %w", err)
@@ -121,7 +123,7 @@ func newWaiter(c *Client, stack string, opts WaitOptions) *waiter {
 
 // check evaluates the stack once: done when converged, a typed error when it never will.
 func (w *waiter) check(ctx context.Context) (bool, error) {
-	services, tasks, health, err := w.snapshot(ctx)
+	snap, err := w.c.snapshot(ctx, w.stack)
 	if err != nil {
 		if ctx.Err() != nil {
 			return false, nil // the caller reports the timeout, with the last good state
@@ -134,16 +136,17 @@ func (w *waiter) check(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	w.apiErrs = 0
-	w.log.Debug("evaluating", "services", len(services))
+	snap.health = w.c.runningHealth(ctx, snap.tasks)
+	w.log.Debug("evaluating", "services", len(snap.services))
 	w.states = w.states[:0]
-	converged := len(services) > 0
-	for _, svc := range services {
-		st := assess(svc, tasks[svc.ID], health, time.Now(), w.opts.StableFor)
+	converged := len(snap.services) > 0
+	for _, svc := range snap.services {
+		st := assess(svc, snap, time.Now(), w.opts.StableFor)
 		w.states = append(w.states, st)
 		if u := svc.UpdateStatus; u != nil && failingUpdate[u.State] {
-			return false, w.rollback(ctx, svc, tasks[svc.ID])
+			return false, w.rollback(ctx, svc, snap.tasks[svc.ID])
 		}
-		if failures := w.recordFailures(svc, tasks[svc.ID]); len(failures) >= w.opts.CrashThreshold {
+		if failures := w.recordFailures(svc, snap); len(failures) >= w.opts.CrashThreshold {
 			return false, w.crashLoop(ctx, svc, failures)
 		}
 		converged = converged && st.converged()
@@ -152,69 +155,23 @@ func (w *waiter) check(ctx context.Context) (bool, error) {
 	return converged, nil
 }
 
-// snapshot reads the stack's services (with the daemon's task counts), their tasks grouped by
-// service ID, and the health of the containers of running tasks.
-func (w *waiter) snapshot(ctx context.Context) ([]swarm.Service, map[string][]swarm.Task, map[string]string, error) {
-	all, err := w.c.api.ServiceList(ctx, swarm.ServiceListOptions{Status: true})
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("list services: %w", err)
-	}
-	var services []swarm.Service
-	f := filters.NewArgs()
-	for _, s := range all {
-		if owns(w.stack, s.Spec.Name, s.Spec.Labels) {
-			services = append(services, s)
-			f.Add("service", s.ID)
-		}
-	}
-	if len(services) == 0 {
-		return nil, nil, nil, nil
-	}
-	list, err := w.c.api.TaskList(ctx, swarm.TaskListOptions{Filters: f})
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("list tasks: %w", err)
-	}
-	tasks := map[string][]swarm.Task{}
-	health := map[string]string{}
-	for _, t := range list {
-		tasks[t.ServiceID] = append(tasks[t.ServiceID], t)
-		if id := containerID(t); id != "" && t.Status.State == swarm.TaskStateRunning {
-			health[id] = w.c.containerHealth(ctx, id)
-		}
-	}
-	return services, tasks, health, nil
-}
-
-// containerHealth is the Docker health status of a container, "" when it has no healthcheck, and
-// "unknown" when it cannot be inspected (it is then not counted as ready).
-func (c *Client) containerHealth(ctx context.Context, id string) string {
-	info, err := c.api.ContainerInspect(ctx, id)
-	if err != nil {
-		return "unknown"
-	}
-	if info.State == nil || info.State.Health == nil {
-		return ""
-	}
-	return string(info.State.Health.Status)
-}
-
 // recordFailures remembers every failure of svc seen so far (swarm prunes old tasks, so a count
 // from the current task list alone could go down) and returns those of its current spec, oldest
 // first.
-func (w *waiter) recordFailures(svc swarm.Service, tasks []swarm.Task) []swarm.Task {
+func (w *waiter) recordFailures(svc swarm.Service, snap snapshot) []swarm.Task {
 	seen := w.failed[svc.ID]
 	if seen == nil {
 		seen = map[string]swarm.Task{}
 		w.failed[svc.ID] = seen
 	}
-	for _, t := range tasks {
-		if failedSince(svc, t, w.opts.Since) {
+	for _, t := range snap.tasks[svc.ID] {
+		if failedSince(svc, t, w.opts.Since, snap.nodes) {
 			seen[t.ID] = t
 		}
 	}
 	var current []swarm.Task
 	for _, t := range seen {
-		if currentSpec(svc, t) {
+		if currentSpec(svc, t, snap.nodes) {
 			current = append(current, t)
 		}
 	}

@@ -28,6 +28,7 @@ func TestWaitConvergedHealthyStack(t *testing.T) {
 	c := newClient(t)
 	stack := newStack(t, c)
 	createUnlabelledSecret(t, stack+"_db_password_v1")
+	start := time.Now()
 	deployStack(t, stack, fullCompose, fullFiles)
 
 	var logs strings.Builder
@@ -45,6 +46,7 @@ func TestWaitConvergedHealthyStack(t *testing.T) {
 	require.NotNil(t, info.State.Health)
 	assert.Equal(t, container.Healthy, info.State.Health.Status)
 	assert.Contains(t, logs.String(), "converged=true")
+	assert.NoError(t, c.CheckStable(t.Context(), stack, start), "no task of the healthy stack failed")
 
 	residue, err := c.Residue(t.Context(), stack)
 	require.NoError(t, err)

@@ -1,0 +1,69 @@
+package swarm
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/docker/docker/api/types/swarm"
+)
+
+// TaskFailure is one task of the stack's current spec that ended badly.
+type TaskFailure struct {
+	Service  string    // full service name, <stack>_<service>
+	TaskID   string    // swarm task ID
+	State    string    // task state: failed, rejected, or complete (for a service that should keep running)
+	ExitCode int       // exit code of the task's container (0 when it never ran, e.g. rejected)
+	Err      string    // why it ended: swarm's error, or the last healthcheck result of an unhealthy container
+	At       time.Time // when the task reached that state
+	LastLogs []string  // last log lines of the task (stdout and stderr interleaved)
+}
+
+// FailuresSince returns the tasks of the current spec of every service of stack that failed, were
+// rejected, or exited (with a non-zero code, or at all for a service that is not a job) at or after
+// since, oldest first; an empty slice when there are none. Call it with the moment WaitConverged
+// returned to learn whether the app stayed up: a task that crashes after convergence is restarted
+// by swarm and would otherwise go unseen. Swarm keeps only the last few tasks of each replica
+// (task history retention), so the answer covers recent failures, not an unbounded past.
+func (c *Client) FailuresSince(ctx context.Context, stack string, since time.Time) ([]TaskFailure, error) {
+	if err := validStack(stack); err != nil {
+		return nil, fmt.Errorf("failures of stack: %w", err)
+	}
+	snap, err := c.snapshot(ctx, stack)
+	if err != nil {
+		return nil, fmt.Errorf("failures of stack %s: %w", stack, err)
+	}
+	failures := []TaskFailure{}
+	for _, svc := range snap.services {
+		for _, t := range snap.tasks[svc.ID] {
+			if failedSince(svc, t, since, snap.nodes) {
+				failures = append(failures, c.taskFailure(ctx, svc, t))
+			}
+		}
+	}
+	slices.SortFunc(failures, func(a, b TaskFailure) int { return a.At.Compare(b.At) })
+	return failures, nil
+}
+
+// CheckStable returns a *StabilityError when FailuresSince finds failures, nil when it finds none,
+// and the error of FailuresSince when the stack cannot be read.
+func (c *Client) CheckStable(ctx context.Context, stack string, since time.Time) error {
+	failures, err := c.FailuresSince(ctx, stack, since)
+	if err != nil {
+		return err
+	}
+	if len(failures) > 0 {
+		return &StabilityError{Failures: failures}
+	}
+	return nil
+}
+
+func (c *Client) taskFailure(ctx context.Context, svc swarm.Service, t swarm.Task) TaskFailure {
+	f := TaskFailure{Service: svc.Spec.Name, TaskID: t.ID, State: string(t.Status.State), At: t.Status.Timestamp,
+		Err: c.describeFailure(ctx, t), LastLogs: c.lastLogs(ctx, t, logLines)}
+	if cs := t.Status.ContainerStatus; cs != nil {
+		f.ExitCode = cs.ExitCode
+	}
+	return f
+}

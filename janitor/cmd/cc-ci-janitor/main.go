@@ -1,0 +1,85 @@
+// Command cc-ci-janitor does one janitor pass (DESIGN.md 7) and exits: it tears down what killed
+// CI runs left on the swarm, never touching a live run. A systemd timer runs it every few minutes.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"coopcloud.tech/cc-ci/internal/swarm"
+	"coopcloud.tech/cc-ci/janitor/reap"
+)
+
+func main() {
+	os.Exit(realMain(os.Args, os.Stdout, os.Stderr))
+}
+
+// realMain runs the CLI; exit codes: 0 the pass ran (skips and held locks included), 1 the pass
+// could not run or a reap failed, 2 bad settings.
+func realMain(args []string, stdout, stderr io.Writer) int {
+	var s reap.Settings
+	code := 0
+	app := &cli.App{
+		Name:  "cc-ci-janitor",
+		Usage: "one pass: tear down what killed cc-ci runs left on the swarm, never touching a live run",
+		Description: "Candidates are the lockfiles in the lock dir, the CI-named stacks on the swarm and CI-named app\n" +
+			".env files. Each lock is probed without waiting: held -> left alone (logged, with a warning past\n" +
+			"twice the deadline); free -> torn down while the lock is held, then the lockfile is unlinked.\n" +
+			"warm-* and canonical apps are never probed. Exit codes: 0 pass done (skips and held locks\n" +
+			"included), 1 the pass could not run or a reap failed, 2 bad settings.",
+		HideHelpCommand: true,
+		UsageText:       "cc-ci-janitor [--dry-run] [settings]   (every setting is also read from the env var named in brackets)",
+		Flags:           flags(&s),
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		// Exit codes are ours: never let the cli library call os.Exit.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return cli.Exit(fmt.Sprintf("cc-ci-janitor: %v (see --help)", err), 2)
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return cli.Exit(fmt.Sprintf("cc-ci-janitor: unexpected arguments %q: every setting is a --flag or env var (see --help)", c.Args().Slice()), 2)
+			}
+			if err := s.Validate(); err != nil {
+				return cli.Exit("cc-ci-janitor: "+err.Error(), 2)
+			}
+			code = pass(&s, stdout, stderr)
+			return nil
+		},
+	}
+	if err := app.Run(args); err != nil {
+		if ec, ok := err.(cli.ExitCoder); ok {
+			fmt.Fprintln(stderr, err)
+			return ec.ExitCode()
+		}
+		fmt.Fprintf(stderr, "cc-ci-janitor: %v\n", err)
+		return 2
+	}
+	return code
+}
+
+// pass connects to the local swarm and runs one pass. SIGTERM (systemd stopping the unit) ends
+// it between candidates; a reap under way is cut short by its context and keeps its lockfile.
+func pass(s *reap.Settings, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	log := s.Logger(stdout)
+	docker, err := swarm.New(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "cc-ci-janitor: %v\n", err)
+		return 1
+	}
+	defer docker.Close()
+	sum, err := reap.New(*s, docker, log).Pass(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "cc-ci-janitor: %v\n", err)
+	}
+	return reap.ExitCode(sum, err)
+}

@@ -1,0 +1,157 @@
+# NixOS module: the cc-ci janitor (DESIGN.md 7). A timer starts a oneshot service every
+# `interval`; each start is ONE pass of cc-ci-janitor, which tears down what killed CI runs left
+# on the swarm and never touches a live run (the per-app flock decides).
+#
+#   services.cc-ci-janitor = {
+#     enable = true;
+#     package = inputs.cc-ci.packages.x86_64-linux.cc-ci-janitor;
+#     domainSuffix = "ci.coopcloud.tech";   # must be the plugin's
+#   };
+#
+# The settings must match the plugin's (same lock dir, abra dir, server, suffix, deadline):
+# the lock dir is how the two agree on which app is live.
+{ config, lib, pkgs, ... }:
+
+let
+  cfg = config.services.cc-ci-janitor;
+  inherit (lib) mkEnableOption mkIf mkOption types;
+in
+{
+  options.services.cc-ci-janitor = {
+    enable = mkEnableOption "the cc-ci janitor, which reaps what killed CI runs left on the swarm";
+
+    package = mkOption {
+      type = types.package;
+      description = "Package providing bin/cc-ci-janitor.";
+    };
+
+    lockDir = mkOption {
+      type = types.str;
+      default = "/run/lock/cc-ci";
+      description = "Directory of the per-app lockfiles (CCCI_APP_LOCK_DIR), shared with the plugin.";
+    };
+
+    abraDir = mkOption {
+      type = types.str;
+      default = "/var/lib/cc-ci/abra";
+      description = "Canonical abra dir (CCCI_ABRA_DIR); app .env files are servers/<server>/<domain>.env in it.";
+    };
+
+    server = mkOption {
+      type = types.str;
+      default = "default";
+      description = "abra server name of the local swarm (CCCI_SERVER).";
+    };
+
+    domainSuffix = mkOption {
+      type = types.str;
+      default = "ci.coopcloud.tech";
+      description = "DNS suffix of CI apps (CCCI_DOMAIN_SUFFIX); maps stack names back to domains.";
+    };
+
+    deadline = mkOption {
+      type = types.str;
+      default = "60m";
+      description = ''
+        The plugin's run deadline (CCCI_DEADLINE, a Go duration). A lock held longer than twice
+        this is logged as a possible leaked run; it is still never taken.
+      '';
+    };
+
+    interval = mkOption {
+      type = types.str;
+      default = "5min";
+      description = "Time between the end of one pass and the start of the next (systemd time span).";
+    };
+
+    logFormat = mkOption {
+      type = types.enum [ "text" "json" ];
+      default = "text";
+      description = "Log format of the per-candidate lines (CCCI_LOG_FORMAT).";
+    };
+  };
+
+  config = mkIf cfg.enable {
+    # /run is tmpfs: recreate the lock dir at boot, so the pass lock below has a home before the
+    # first CI run. (An empty lock dir after a reboot is expected: stacks without a lockfile are
+    # reaped at once.)
+    systemd.tmpfiles.rules = [ "d ${cfg.lockDir} 0755 root root -" ];
+
+    systemd.services.cc-ci-janitor = {
+      description = "cc-ci janitor: one pass over what killed CI runs left on the swarm";
+      documentation = [ "https://git.coopcloud.tech/coop-cloud/cc-ci" ];
+      after = [ "docker.service" "systemd-tmpfiles-setup.service" ];
+      requires = [ "docker.service" ];
+      environment = {
+        CCCI_APP_LOCK_DIR = cfg.lockDir;
+        CCCI_ABRA_DIR = cfg.abraDir;
+        CCCI_SERVER = cfg.server;
+        CCCI_DOMAIN_SUFFIX = cfg.domainSuffix;
+        CCCI_DEADLINE = cfg.deadline;
+        CCCI_LOG_FORMAT = cfg.logFormat;
+      };
+      serviceConfig = {
+        # oneshot: a timer firing while a pass is still running does not start a second one.
+        Type = "oneshot";
+        # And a janitor-wide lock, so a pass started by hand through this unit's command (or a
+        # second unit) does not run beside it either: a pass that finds the lock taken exits 0 at
+        # once. Two passes at once would still be safe (the per-app flocks decide), only wasted.
+        ExecStart = lib.escapeShellArgs [
+          "${pkgs.util-linux}/bin/flock" "--nonblock" "--conflict-exit-code" "0"
+          "${cfg.lockDir}/janitor.lock"
+          "${cfg.package}/bin/cc-ci-janitor"
+        ];
+        # Teardowns wait for swarm to stop containers; many orphans after an outage take a while.
+        TimeoutStartSec = "30min";
+
+        # root, for the docker socket (root:docker 0660) and for lockfiles and .env files that
+        # runs create as root. Everything else is taken away below.
+        User = "root";
+        CapabilityBoundingSet = [ "CAP_DAC_OVERRIDE" ]; # unlink .env files whatever their owner
+        NoNewPrivileges = true;
+        ProtectSystem = "strict";
+        # Writable: the lock dir (probe, unlink) and the abra dir (.env files). The docker socket
+        # needs no write access to its mount: connect(2) on a socket ignores read-only mounts.
+        ReadWritePaths = [ cfg.lockDir "-${cfg.abraDir}" ];
+        ProtectHome = true;
+        PrivateTmp = true;
+        PrivateDevices = true;
+        # The docker API is reached over /run/docker.sock only; an AF_UNIX path socket works
+        # from a private network namespace. (A DOCKER_HOST=tcp:// setup must drop these two.)
+        PrivateNetwork = true;
+        RestrictAddressFamilies = [ "AF_UNIX" ];
+        ProtectKernelTunables = true;
+        ProtectKernelModules = true;
+        ProtectKernelLogs = true;
+        ProtectControlGroups = true;
+        ProtectClock = true;
+        ProtectHostname = true;
+        ProtectProc = "invisible";
+        RestrictNamespaces = true;
+        RestrictRealtime = true;
+        RestrictSUIDSGID = true;
+        LockPersonality = true;
+        MemoryDenyWriteExecute = true;
+        SystemCallArchitectures = "native";
+        SystemCallFilter = [ "@system-service" "~@privileged" ];
+        SystemCallErrorNumber = "EPERM"; # a surprise syscall fails instead of killing the pass
+        UMask = "0022";
+      };
+    };
+
+    systemd.timers.cc-ci-janitor = {
+      description = "Run the cc-ci janitor every ${cfg.interval}";
+      wantedBy = [ "timers.target" ];
+      timerConfig = {
+        # Soon after boot: /run lost every lockfile, so stacks killed by the reboot go at once.
+        OnBootSec = "2min";
+        OnUnitActiveSec = cfg.interval;
+        # Catch up on a firing missed while the host was down (applies to calendar triggers;
+        # OnBootSec covers the monotonic one).
+        Persistent = true;
+        AccuracySec = "30s";
+        Unit = "cc-ci-janitor.service";
+      };
+    };
+  };
+}
