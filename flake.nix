@@ -7,13 +7,16 @@
     let
       system = "x86_64-linux";
       pkgs = nixpkgs.legacyPackages.${system};
-      cc-ci = pkgs.callPackage ./nix/pkgs/cc-ci.nix { src = self; };
+      binary = pname: modRoot: pkgs.callPackage ./nix/pkgs/cc-ci.nix { src = self; inherit pname modRoot; };
     in
     {
-      packages.${system} = {
-        inherit cc-ci;
-        default = cc-ci;
+      packages.${system} = rec {
+        cc-ci-plugin = binary "cc-ci-plugin" "plugin";
+        cc-ci-janitor = binary "cc-ci-janitor" "janitor";
+        default = cc-ci-plugin;
       };
+
+      nixosModules.janitor = import ./nix/modules/janitor.nix;
 
       devShells.${system}.default = pkgs.mkShell {
         packages = with pkgs; [ go gnumake git docker shellcheck yamllint busybox curl chromium ];
