@@ -26,7 +26,17 @@ func Domain(recipe, pr, ref, suffix string) string {
 	return fmt.Sprintf("%s-%s.%s", prefix4(recipe), hex.EncodeToString(sum[:])[:6], suffix)
 }
 
+// prefix4 is the recipe's first four letters and digits; "warm" becomes "wrm" so no CI app is
+// ever named like a long-lived warm-* app (which the janitor must never reap).
 func prefix4(recipe string) string {
+	p := alnum4(recipe)
+	if p == strings.TrimSuffix(WarmPrefix, "-") {
+		return "wrm"
+	}
+	return p
+}
+
+func alnum4(recipe string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(recipe) {
 		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
@@ -52,17 +62,33 @@ func SecretName(stack, name, version string) string {
 // ciStack matches stacks created by CI runs: "<1-4 alnum>-<6 hex>_<suffix with underscores>".
 var ciStack = regexp.MustCompile(`^[a-z0-9]{1,4}-[0-9a-f]{6}_[a-z0-9_-]+$`)
 
+// ciLabel is the first DNS label of a CI domain, exactly: "<1-4 alnum>-<6 hex>".
+var ciLabel = regexp.MustCompile(`^[a-z0-9]{1,4}-[0-9a-f]{6}$`)
+
 // IsCIStack reports whether a stack name was made by Domain+Stack (and so may be reaped by the
 // janitor). warm-* and any canonical name never match.
 func IsCIStack(stack string) bool {
 	return !strings.HasPrefix(stack, WarmPrefix) && ciStack.MatchString(stack)
 }
 
-// DomainOfStack reverses Stack for a CI stack given the domain suffix.
+// DomainOfStack reverses Stack for a CI stack of this suffix. What is left after the suffix must
+// be exactly one CI label: "samp-1a2b3c_staging_<suffix>" belongs to another instance (or to
+// nobody) and is not ours to reap.
 func DomainOfStack(stack, suffix string) (string, bool) {
 	tail := "_" + Stack(suffix)
 	if !IsCIStack(stack) || !strings.HasSuffix(stack, tail) {
 		return "", false
 	}
-	return strings.TrimSuffix(stack, tail) + "." + suffix, true
+	label := strings.TrimSuffix(stack, tail)
+	if !ciLabel.MatchString(label) {
+		return "", false
+	}
+	return label + "." + suffix, true
+}
+
+// IsCIDomain reports whether domain is a CI app domain of this suffix (exactly one CI label in
+// front of it), the same rule as DomainOfStack.
+func IsCIDomain(domain, suffix string) bool {
+	label, ok := strings.CutSuffix(domain, "."+suffix)
+	return ok && ciLabel.MatchString(label) && !strings.HasPrefix(label, WarmPrefix)
 }

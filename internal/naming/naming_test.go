@@ -61,3 +61,30 @@ func TestDomainOfStackRoundTrips(t *testing.T) {
 	_, ok = DomainOfStack(Stack(d), "other.suffix")
 	assert.False(t, ok)
 }
+
+func TestDomainOfStackRefusesNestedSuffixes(t *testing.T) {
+	tests := []struct {
+		name  string
+		stack string
+	}{
+		{"a CI stack of another instance under a sub-suffix is not ours", "samp-84ffa5_staging_ci_coopcloud_tech"},
+		{"an app merely named like a CI label under our suffix is not ours", "wiki-c0ffee_old_ci_coopcloud_tech"},
+		{"a warm app is never ours", "warm-c0ffee_ci_coopcloud_tech"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, ok := DomainOfStack(tt.stack, "ci.coopcloud.tech")
+			assert.False(t, ok)
+		})
+	}
+	assert.True(t, IsCIDomain("samp-84ffa5.ci.coopcloud.tech", "ci.coopcloud.tech"))
+	assert.False(t, IsCIDomain("samp-84ffa5.staging.ci.coopcloud.tech", "ci.coopcloud.tech"))
+	assert.False(t, IsCIDomain("warm-84ffa5.ci.coopcloud.tech", "ci.coopcloud.tech"))
+}
+
+func TestRecipesStartingWithWarmNeverLookWarm(t *testing.T) {
+	d := Domain("warmup", "1", strings.Repeat("a", 40), "ci.local")
+	assert.True(t, strings.HasPrefix(d, "wrm-"), d)
+	assert.True(t, IsCIStack(Stack(d)))
+	assert.True(t, IsCIDomain(d, "ci.local"))
+}

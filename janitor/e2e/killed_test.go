@@ -34,6 +34,8 @@ func TestOnePassCleansUpAfterAKilledRun(t *testing.T) {
 			[]string{"waiting for", "to converge"}, true, true},
 		{"killing the whole process group mid-backup leaves the stack", "j4.local",
 			[]string{"FAKE abra", "app backup create"}, true, true},
+		{"killing only the wrapper mid-backup leaves just the lockfile for the janitor", "j5.local",
+			[]string{"FAKE abra", "app backup create"}, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -304,3 +304,20 @@ func TestWarmAndCanonicalNamesAreNeverProbed(t *testing.T) {
 	assert.NotContains(t, w.log.line(t, warmHeld), "held_for", "the held warm lock was never probed")
 	requireHeldElsewhere(t, w.lockPath(warmHeld))
 }
+
+// TestStackOfAnotherInstanceUnderASubSuffixIsNeverReaped: "samp-84ffa5_staging_<our suffix>" is a
+// CI stack of another cc-ci instance (suffix staging.<ours>), live as far as we know; it has no
+// lockfile here, and must neither get one nor be torn down.
+func TestStackOfAnotherInstanceUnderASubSuffixIsNeverReaped(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	nested := "samp-84ffa5.staging." + suffix
+	w.swarm.Present = append(w.swarm.Present, naming.Stack(nested))
+	before := w.snapshot(t)
+
+	sum := w.pass(t)
+
+	assert.Empty(t, w.swarm.Teardowns(), "another instance's stack must never be torn down")
+	assert.Equal(t, before, w.snapshot(t), "no lockfile may be created for it")
+	assert.Zero(t, sum.Reaped+sum.WouldReap)
+}

@@ -16,8 +16,7 @@ import (
 // naming code both ways: warm-* and canonical names never qualify, so they are never probed and no
 // lockfile is ever created for them.
 func (j *Janitor) ciDomain(domain string) bool {
-	got, ok := naming.DomainOfStack(naming.Stack(domain), j.s.DomainSuffix)
-	return ok && got == domain
+	return naming.IsCIDomain(domain, j.s.DomainSuffix)
 }
 
 // scanLockDir marks every CI domain with a lockfile in the lock dir and returns how many other
@@ -97,7 +96,7 @@ func (j *Janitor) scanEnvDir(ctx context.Context, cands candidates) int {
 
 func (j *Janitor) ignore(ctx context.Context, name, reason string) {
 	j.log.LogAttrs(ctx, slog.LevelDebug, LineMsg, slog.String("domain", name),
-		slog.String("decision", Ignore), slog.String("reason", reason))
+		slog.String("decision", Ignore), slog.String("reason", reason), slog.Duration("duration", 0))
 }
 
 // readNames lists a directory's entry names without stat-ing each one (10,000 lockfiles must

@@ -1,5 +1,5 @@
 # NixOS module: the cc-ci janitor (DESIGN.md 7). A timer starts a oneshot service every
-# `interval`; each start is ONE pass of cc-ci-janitor, which tears down what killed CI runs left
+# `onCalendar` (every 5 minutes by default); each start is ONE pass of cc-ci-janitor, which tears down what killed CI runs left
 # on the swarm and never touches a live run (the per-app flock decides).
 #
 #   services.cc-ci-janitor = {
@@ -58,10 +58,13 @@ in
       '';
     };
 
-    interval = mkOption {
+    onCalendar = mkOption {
       type = types.str;
-      default = "5min";
-      description = "Time between the end of one pass and the start of the next (systemd time span).";
+      default = "*:0/5";
+      description = ''
+        When passes start (systemd calendar spec; default every 5 minutes). Persistent: a firing
+        missed while the host was down runs at the next boot.
+      '';
     };
 
     logFormat = mkOption {
@@ -72,9 +75,8 @@ in
   };
 
   config = mkIf cfg.enable {
-    # /run is tmpfs: recreate the lock dir at boot, so the pass lock below has a home before the
-    # first CI run. (An empty lock dir after a reboot is expected: stacks without a lockfile are
-    # reaped at once.)
+    # /run is tmpfs: recreate the lock dir at boot, before the first CI run. (An empty lock dir
+    # after a reboot is expected: stacks without a lockfile are reaped at once.)
     systemd.tmpfiles.rules = [ "d ${cfg.lockDir} 0755 root root -" ];
 
     systemd.services.cc-ci-janitor = {
@@ -96,9 +98,13 @@ in
         # And a janitor-wide lock, so a pass started by hand through this unit's command (or a
         # second unit) does not run beside it either: a pass that finds the lock taken exits 0 at
         # once. Two passes at once would still be safe (the per-app flocks decide), only wasted.
+        # The pass lock lives in the unit's own runtime dir, not the app lock dir: a missing lock
+        # dir (after a reboot, before any run) must still give a clean pass that exits 0.
+        RuntimeDirectory = "cc-ci-janitor";
+        RuntimeDirectoryPreserve = "yes";
         ExecStart = lib.escapeShellArgs [
           "${pkgs.util-linux}/bin/flock" "--nonblock" "--conflict-exit-code" "0"
-          "${cfg.lockDir}/janitor.lock"
+          "/run/cc-ci-janitor/pass.lock"
           "${cfg.package}/bin/cc-ci-janitor"
         ];
         # Teardowns wait for swarm to stop containers; many orphans after an outage take a while.
@@ -112,7 +118,8 @@ in
         ProtectSystem = "strict";
         # Writable: the lock dir (probe, unlink) and the abra dir (.env files). The docker socket
         # needs no write access to its mount: connect(2) on a socket ignores read-only mounts.
-        ReadWritePaths = [ cfg.lockDir "-${cfg.abraDir}" ];
+        # "-": a missing dir is not an error (the janitor logs it and exits 0).
+        ReadWritePaths = [ "-${cfg.lockDir}" "-${cfg.abraDir}" ];
         ProtectHome = true;
         PrivateTmp = true;
         PrivateDevices = true;
@@ -140,14 +147,13 @@ in
     };
 
     systemd.timers.cc-ci-janitor = {
-      description = "Run the cc-ci janitor every ${cfg.interval}";
+      description = "Run the cc-ci janitor (${cfg.onCalendar})";
       wantedBy = [ "timers.target" ];
       timerConfig = {
         # Soon after boot: /run lost every lockfile, so stacks killed by the reboot go at once.
         OnBootSec = "2min";
-        OnUnitActiveSec = cfg.interval;
-        # Catch up on a firing missed while the host was down (applies to calendar triggers;
-        # OnBootSec covers the monotonic one).
+        OnCalendar = cfg.onCalendar;
+        # Catch up on a calendar firing missed while the host was down.
         Persistent = true;
         AccuracySec = "30s";
         Unit = "cc-ci-janitor.service";

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -55,7 +56,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		},
 	}
 	if err := app.Run(args); err != nil {
-		if ec, ok := err.(cli.ExitCoder); ok {
+		var ec cli.ExitCoder
+		if errors.As(err, &ec) {
 			fmt.Fprintln(stderr, err)
 			return ec.ExitCode()
 		}
@@ -76,10 +78,12 @@ func pass(s *reap.Settings, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cc-ci-janitor: %v\n", err)
 		return 1
 	}
-	defer docker.Close()
 	sum, err := reap.New(*s, docker, log).Pass(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "cc-ci-janitor: %v\n", err)
+	}
+	if cerr := docker.Close(); cerr != nil {
+		log.Warn("close docker client", "err", cerr)
 	}
 	return reap.ExitCode(sum, err)
 }

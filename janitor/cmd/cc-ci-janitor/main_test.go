@@ -117,3 +117,21 @@ func TestMissingLockDirExitsZeroOnTheRealSwarm(t *testing.T) {
 	}
 	assert.Equal(t, []string{"lock dir", "pass done"}, msgs)
 }
+
+// TestEveryFlagHasAnEnvVarInHelp walks the flags themselves, so a setting added without an env
+// var, or missing from --help, fails here.
+func TestEveryFlagHasAnEnvVarInHelp(t *testing.T) {
+	var out bytes.Buffer
+	require.Equal(t, 0, realMain([]string{"cc-ci-janitor", "--help"}, &out, &out))
+	var s reap.Settings
+	for _, f := range flags(&s) {
+		name := f.Names()[0]
+		ev, ok := f.(interface{ GetEnvVars() []string })
+		require.True(t, ok, "flag --%s", name)
+		require.NotEmpty(t, ev.GetEnvVars(), "flag --%s has no env var", name)
+		assert.Contains(t, out.String(), "--"+name)
+		for _, e := range ev.GetEnvVars() {
+			assert.Contains(t, out.String(), "$"+e, "--help must name %s for --%s", e, name)
+		}
+	}
+}

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -55,7 +56,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		},
 	}
 	if err := app.Run(args); err != nil {
-		if ec, ok := err.(cli.ExitCoder); ok {
+		var ec cli.ExitCoder
+		if errors.As(err, &ec) {
 			fmt.Fprintln(stderr, err)
 			return ec.ExitCode()
 		}
