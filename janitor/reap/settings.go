@@ -1,14 +1,13 @@
 package reap
 
 import (
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"coopcloud.tech/cc-ci/internal/cliapp"
 	"coopcloud.tech/cc-ci/internal/naming"
 )
 
@@ -41,51 +40,33 @@ const (
 	FormatJSON = "json"
 )
 
-// ConfigError is bad input: the janitor exits 2 with its message, which names the setting and
-// the fix.
-type ConfigError struct{ Problems []string }
-
-func (e *ConfigError) Error() string {
-	return "invalid settings:\n  - " + strings.Join(e.Problems, "\n  - ")
-}
-
-// IsConfigError reports whether err is (or wraps) a *ConfigError.
-func IsConfigError(err error) bool {
-	var ce *ConfigError
-	return errors.As(err, &ce)
-}
-
 // Validate checks every setting. It has no side effects beyond deriving the log level.
 func (s *Settings) Validate() error {
-	var p []string
-	add := func(format string, a ...any) { p = append(p, fmt.Sprintf(format, a...)) }
+	var p cliapp.Problems
 	for _, d := range []struct{ name, env, val string }{
 		{"lock dir", "CCCI_APP_LOCK_DIR", s.LockDir},
 		{"abra dir", "CCCI_ABRA_DIR", s.AbraDir},
 	} {
 		if d.val == "" || !filepath.IsAbs(d.val) {
-			add("%s %q must be an absolute path: set %s (or --%s)", d.name, d.val, d.env, strings.ReplaceAll(d.name, " ", "-"))
+			p.Add("%s %q must be an absolute path: set %s (or --%s)", d.name, d.val, d.env, strings.ReplaceAll(d.name, " ", "-"))
 		}
 	}
 	if s.Server == "" || s.Server == "." || s.Server == ".." || strings.ContainsRune(s.Server, '/') {
-		add("server %q is not an abra server name: set CCCI_SERVER (or --server) to the name of the local swarm's dir under $CCCI_ABRA_DIR/servers (default: default)", s.Server)
+		p.Add("server %q is not an abra server name: set CCCI_SERVER (or --server) to the name of the local swarm's dir under $CCCI_ABRA_DIR/servers (default: default)", s.Server)
 	}
 	if !validSuffix(s.DomainSuffix) {
-		add("domain suffix %q is not a lower-case DNS name: set CCCI_DOMAIN_SUFFIX (or --domain-suffix) to the plugin's, e.g. ci.coopcloud.tech", s.DomainSuffix)
+		p.Add("domain suffix %q is not a lower-case DNS name: set CCCI_DOMAIN_SUFFIX (or --domain-suffix) to the plugin's, e.g. ci.coopcloud.tech", s.DomainSuffix)
 	}
 	if s.Deadline <= 0 {
-		add("deadline %s must be positive: set CCCI_DEADLINE (or --deadline) to the plugin's run deadline, e.g. 60m", s.Deadline)
+		p.Add("deadline %s must be positive: set CCCI_DEADLINE (or --deadline) to the plugin's run deadline, e.g. 60m", s.Deadline)
 	}
 	if s.LogFormat != FormatText && s.LogFormat != FormatJSON {
-		add("log format %q is unknown: set CCCI_LOG_FORMAT (or --log-format) to text or json", s.LogFormat)
+		p.Add("log format %q is unknown: set CCCI_LOG_FORMAT (or --log-format) to text or json", s.LogFormat)
 	}
 	if err := s.level.UnmarshalText([]byte(s.LogLevel)); err != nil {
-		add("log level %q is unknown: set CCCI_LOG_LEVEL (or --log-level) to debug, info, warn or error", s.LogLevel)
+		p.Add("log level %q is unknown: set CCCI_LOG_LEVEL (or --log-level) to debug, info, warn or error", s.LogLevel)
 	}
-	if len(p) > 0 {
-		return &ConfigError{Problems: p}
-	}
-	return nil
+	return p.Err()
 }
 
 // validSuffix accepts a suffix when the shared naming code round-trips a CI domain under it:

@@ -3,14 +3,13 @@
 package run
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"time"
 
+	"coopcloud.tech/cc-ci/internal/cliapp"
 	"coopcloud.tech/cc-ci/internal/naming"
 )
 
@@ -47,19 +46,6 @@ const (
 	ModeQuick = "quick"
 )
 
-// ConfigError is bad input: the plugin exits 2 with its message, which names the setting and the fix.
-type ConfigError struct{ Problems []string }
-
-func (e *ConfigError) Error() string {
-	return "invalid settings:\n  - " + strings.Join(e.Problems, "\n  - ")
-}
-
-// IsConfigError reports whether err is (or wraps) a *ConfigError.
-func IsConfigError(err error) bool {
-	var ce *ConfigError
-	return errors.As(err, &ce)
-}
-
 var (
 	recipeRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 	refRe    = regexp.MustCompile(`^[0-9a-f]{40}$`)
@@ -71,91 +57,86 @@ var (
 // Validate checks every setting and derives the run's names. It has no side effects beyond
 // filling defaults and derived values.
 func (s *Settings) Validate() error {
-	var p problems
+	var p cliapp.Problems
 	s.validateInput(&p)
 	s.validateHost(&p)
-	if len(p) > 0 {
-		return &ConfigError{Problems: p}
+	if err := p.Err(); err != nil {
+		return err
 	}
 	s.domain = naming.Domain(s.Recipe, s.PR, s.Ref, s.DomainSuffix)
 	s.stack = naming.Stack(s.domain)
 	if len(s.stack) > naming.MaxSwarmName {
-		return &ConfigError{Problems: []string{fmt.Sprintf("stack name %q is %d chars, over Docker's %d: shorten CCCI_DOMAIN_SUFFIX", s.stack, len(s.stack), naming.MaxSwarmName)}}
+		return &cliapp.ConfigError{Problems: []string{fmt.Sprintf("stack name %q is %d chars, over Docker's %d: shorten CCCI_DOMAIN_SUFFIX", s.stack, len(s.stack), naming.MaxSwarmName)}}
 	}
 	return nil
 }
 
-// problems collects every validation failure, so one run reports them all.
-type problems []string
-
-func (p *problems) add(format string, a ...any) { *p = append(*p, fmt.Sprintf(format, a...)) }
-
 // validateInput checks what the bridge passes per run: recipe, ref, source, PR, repo, mode, forge.
-func (s *Settings) validateInput(p *problems) {
+func (s *Settings) validateInput(p *cliapp.Problems) {
 	switch {
 	case s.Recipe == "":
-		p.add("recipe is missing: set PLUGIN_RECIPE (or CCCI_RECIPE, --recipe) to the recipe name, e.g. gitea")
+		p.Add("recipe is missing: set PLUGIN_RECIPE (or CCCI_RECIPE, --recipe) to the recipe name, e.g. gitea")
 	case !recipeRe.MatchString(s.Recipe):
-		p.add("recipe %q is malformed: use the recipe's catalogue name (lower-case letters, digits, - and _)", s.Recipe)
+		p.Add("recipe %q is malformed: use the recipe's catalogue name (lower-case letters, digits, - and _)", s.Recipe)
 	}
 	switch {
 	case s.Ref == "":
-		p.add("ref is missing: set PLUGIN_REF (or CCCI_REF, --ref) to the full 40-hex commit SHA under test")
+		p.Add("ref is missing: set PLUGIN_REF (or CCCI_REF, --ref) to the full 40-hex commit SHA under test")
 	case !refRe.MatchString(s.Ref):
-		p.add("ref %q is not a full 40-hex lower-case commit SHA: pin the PR head with `git rev-parse <branch>`", s.Ref)
+		p.Add("ref %q is not a full 40-hex lower-case commit SHA: pin the PR head with `git rev-parse <branch>`", s.Ref)
 	}
 	if s.Src == "" && s.Recipe != "" {
 		s.Src = "https://git.coopcloud.tech/coop-cloud/" + s.Recipe + ".git"
 	}
 	if s.PR != "" && !prRe.MatchString(s.PR) {
-		p.add("pr %q is not a pull request number: set PLUGIN_PR (or CCCI_PR) to digits only", s.PR)
+		p.Add("pr %q is not a pull request number: set PLUGIN_PR (or CCCI_PR) to digits only", s.PR)
 	}
 	if s.Repo != "" && !repoRe.MatchString(s.Repo) {
-		p.add("repo %q is not owner/name: set PLUGIN_REPO (or CCCI_REPO) like coop-cloud/gitea", s.Repo)
+		p.Add("repo %q is not owner/name: set PLUGIN_REPO (or CCCI_REPO) like coop-cloud/gitea", s.Repo)
 	}
 	if s.Mode == "" {
 		s.Mode = ModeCold
 	}
 	if s.Mode != ModeCold && s.Mode != ModeQuick {
-		p.add("mode %q is unknown: set PLUGIN_MODE (or CCCI_MODE) to cold or quick", s.Mode)
+		p.Add("mode %q is unknown: set PLUGIN_MODE (or CCCI_MODE) to cold or quick", s.Mode)
 	}
 	if s.Forge != "" && s.Forge != "github" && s.Forge != "gitea" {
-		p.add("forge %q is unknown: set CCCI_FORGE to github or gitea", s.Forge)
+		p.Add("forge %q is unknown: set CCCI_FORGE to github or gitea", s.Forge)
 	}
 }
 
 // validateHost checks the CI host's settings: paths, names, the front door, abra, timeouts.
-func (s *Settings) validateHost(p *problems) {
+func (s *Settings) validateHost(p *cliapp.Problems) {
 	for _, d := range []struct{ name, env, val string }{
 		{"lock dir", "CCCI_APP_LOCK_DIR", s.LockDir},
 		{"runs dir", "CCCI_RUNS_DIR", s.RunsDir},
 		{"abra dir", "CCCI_ABRA_DIR", s.AbraDir},
 	} {
 		if d.val == "" || !filepath.IsAbs(d.val) {
-			p.add("%s %q must be an absolute path: set %s", d.name, d.val, d.env)
+			p.Add("%s %q must be an absolute path: set %s", d.name, d.val, d.env)
 		}
 	}
 	if s.OverlaysDir != "" && !filepath.IsAbs(s.OverlaysDir) {
-		p.add("overlays dir %q must be an absolute path: set CCCI_OVERLAYS_DIR", s.OverlaysDir)
+		p.Add("overlays dir %q must be an absolute path: set CCCI_OVERLAYS_DIR", s.OverlaysDir)
 	}
 	if !suffixRe.MatchString(s.DomainSuffix) {
-		p.add("domain suffix %q is not a DNS name: set CCCI_DOMAIN_SUFFIX, e.g. ci.example.org", s.DomainSuffix)
+		p.Add("domain suffix %q is not a DNS name: set CCCI_DOMAIN_SUFFIX, e.g. ci.example.org", s.DomainSuffix)
 	}
 	if u, err := url.Parse(s.FrontDoor); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		p.add("front door %q is not an http(s) URL: set CCCI_FRONTDOOR_URL to where the proxy listens, e.g. http://127.0.0.1", s.FrontDoor)
+		p.Add("front door %q is not an http(s) URL: set CCCI_FRONTDOOR_URL to where the proxy listens, e.g. http://127.0.0.1", s.FrontDoor)
 	}
 	if s.Server == "" {
-		p.add("server is empty: set CCCI_SERVER to the abra server name of the local swarm (default: default)")
+		p.Add("server is empty: set CCCI_SERVER to the abra server name of the local swarm (default: default)")
 	}
 	if s.AbraBin == "" {
-		p.add("abra binary is empty: set CCCI_ABRA_BIN (default: abra, looked up on PATH)")
+		p.Add("abra binary is empty: set CCCI_ABRA_BIN (default: abra, looked up on PATH)")
 	}
 	for _, d := range []struct {
 		name, env, eg string
 		val           time.Duration
 	}{{"deadline", "CCCI_DEADLINE", "60m", s.Deadline}, {"step timeout", "CCCI_STEP_TIMEOUT", "10m", s.StepTimeout}, {"ready timeout", "CCCI_READY_TIMEOUT", "2m", s.ReadyTimeout}} {
 		if d.val <= 0 {
-			p.add("%s %s must be positive: set %s, e.g. %s", d.name, d.val, d.env, d.eg)
+			p.Add("%s %s must be positive: set %s, e.g. %s", d.name, d.val, d.env, d.eg)
 		}
 	}
 }

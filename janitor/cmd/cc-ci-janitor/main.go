@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"coopcloud.tech/cc-ci/internal/cliapp"
 	"coopcloud.tech/cc-ci/internal/swarm"
 	"coopcloud.tech/cc-ci/janitor/reap"
 )
@@ -39,32 +39,20 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		Flags:           flags(&s),
 		Writer:          stdout,
 		ErrWriter:       stderr,
-		// Exit codes are ours: never let the cli library call os.Exit.
-		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return cli.Exit(fmt.Sprintf("cc-ci-janitor: %v (see --help)", err), 2)
-		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return cli.Exit(fmt.Sprintf("cc-ci-janitor: unexpected arguments %q: every setting is a --flag or env var (see --help)", c.Args().Slice()), 2)
+			if err := cliapp.NoArgs(c); err != nil {
+				return err
 			}
-			if err := s.Validate(); err != nil {
-				return cli.Exit("cc-ci-janitor: "+err.Error(), 2)
+			if err := cliapp.Validated(c, s.Validate()); err != nil {
+				return err
 			}
 			code = pass(&s, stdout, stderr)
 			return nil
 		},
 	}
-	if err := app.Run(args); err != nil {
-		var ec cli.ExitCoder
-		if errors.As(err, &ec) {
-			fmt.Fprintln(stderr, err)
-			return ec.ExitCode()
-		}
-		fmt.Fprintf(stderr, "cc-ci-janitor: %v\n", err)
-		return 2
-	}
-	return code
+	// Exit codes are ours: bad settings 2, never the cli library's os.Exit.
+	cliapp.Harden(app)
+	return cliapp.Run(app, args, stderr, func() int { return code })
 }
 
 // pass connects to the local swarm and runs one pass. SIGTERM (systemd stopping the unit) ends

@@ -5,13 +5,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/urfave/cli/v2"
 
+	"coopcloud.tech/cc-ci/internal/cliapp"
 	"coopcloud.tech/cc-ci/internal/lifetime"
 	"coopcloud.tech/cc-ci/plugin/run"
 )
@@ -30,17 +30,12 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		Flags:     flags(&s),
 		Writer:    stdout,
 		ErrWriter: stderr,
-		// Exit codes are ours (DESIGN.md 3): never let the cli library call os.Exit.
-		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return cli.Exit(fmt.Sprintf("cc-ci-plugin: %v (see --help)", err), 2)
-		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return cli.Exit(fmt.Sprintf("cc-ci-plugin: unexpected arguments %q: every setting is a --flag or env var (see --help)", c.Args().Slice()), 2)
+			if err := cliapp.NoArgs(c); err != nil {
+				return err
 			}
-			if err := s.Validate(); err != nil {
-				return cli.Exit("cc-ci-plugin: "+err.Error(), 2)
+			if err := cliapp.Validated(c, s.Validate()); err != nil {
+				return err
 			}
 			if !lifetime.IsChild() {
 				// Wrapper: the guarded child re-validates (cheap, pure) and does the run.
@@ -55,14 +50,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 			return nil
 		},
 	}
-	if err := app.Run(args); err != nil {
-		var ec cli.ExitCoder
-		if errors.As(err, &ec) {
-			fmt.Fprintln(stderr, err)
-			return ec.ExitCode()
-		}
-		fmt.Fprintf(stderr, "cc-ci-plugin: %v\n", err)
-		return 2
-	}
-	return code
+	// Exit codes are ours (DESIGN.md 3): bad input 2, never the cli library's os.Exit.
+	cliapp.Harden(app)
+	return cliapp.Run(app, args, stderr, func() int { return code })
 }
