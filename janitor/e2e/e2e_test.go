@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -30,13 +28,7 @@ import (
 )
 
 // env is what TestMain prepared once for every case.
-var env struct {
-	plugin    string // built cc-ci-plugin
-	janitor   string // built cc-ci-janitor
-	binDir    string // holds the FAKE abra
-	frontDoor string
-	overlays  string
-}
+var env testkit.E2E
 
 func TestMain(m *testing.M) {
 	os.Exit(setup(m))
@@ -57,34 +49,9 @@ func setup(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmp)
-	_, file, _, _ := runtime.Caller(0)
-	janitorModule := filepath.Join(filepath.Dir(file), "..")
-	env.binDir = filepath.Join(tmp, "bin")
-	env.plugin = filepath.Join(tmp, "cc-ci-plugin")
-	env.janitor = filepath.Join(tmp, "cc-ci-janitor")
-	env.overlays = filepath.Join(janitorModule, "..", "recipes")
-	for _, b := range []struct{ dir, out, pkg string }{
-		{filepath.Join(janitorModule, "..", "plugin"), env.plugin, "./cmd/cc-ci-plugin"},
-		{janitorModule, env.janitor, "./cmd/cc-ci-janitor"},
-	} {
-		build := exec.CommandContext(ctx, "go", "build", "-o", b.out, b.pkg)
-		build.Dir = b.dir
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", b.pkg, err, out)
-			return 1
-		}
-	}
-	steps := []func() error{
-		func() error { return testkit.BuildImages(ctx) },
-		func() error { _, err := testkit.BuildFakeAbra(ctx, env.binDir); return err },
-		func() error { u, err := testkit.EnsureFrontDoor(ctx, 8480); env.frontDoor = u; return err },
-	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			fmt.Fprintf(os.Stderr, "e2e setup: %v\n", err)
-			return 1
-		}
+	if env, err = testkit.PrepareE2E(ctx, tmp, "plugin/cc-ci-plugin", "janitor/cc-ci-janitor"); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e setup: %v\n", err)
+		return 1
 	}
 	return m.Run()
 }
@@ -92,34 +59,17 @@ func setup(m *testing.M) int {
 // host is one case's share of the machine: the lock dir, runs dir and canonical abra dir that the
 // plugin runs and the janitor have in common, and a domain suffix no other case uses, so a
 // janitor pass of one case never sees another case's (live) stacks.
-type host struct {
-	lockDir, runsDir, abraDir, suffix string
-}
+type host struct{ testkit.Host }
 
 func newHost(t *testing.T, suffix string) host {
-	dir := t.TempDir()
-	return host{lockDir: filepath.Join(dir, "lock"), runsDir: filepath.Join(dir, "runs"),
-		abraDir: filepath.Join(dir, "abra"), suffix: suffix}
+	return host{testkit.NewHost(t.TempDir(), suffix)}
 }
 
 // environ is the plugin's settings as Drone would pass them for recipe src at ref, PR pr.
-func (h host) environ(src, ref, pr string) []string {
-	return append(os.Environ(),
-		"PATH="+env.binDir+":"+os.Getenv("PATH"),
-		"PLUGIN_RECIPE=sample", "PLUGIN_SRC="+src, "PLUGIN_REF="+ref, "PLUGIN_PR="+pr,
-		"CCCI_APP_LOCK_DIR="+h.lockDir, "CCCI_RUNS_DIR="+h.runsDir,
-		"CCCI_ABRA_DIR="+h.abraDir, "CCCI_OVERLAYS_DIR="+env.overlays,
-		"CCCI_DOMAIN_SUFFIX="+h.suffix, "CCCI_FRONTDOOR_URL="+env.frontDoor,
-		"CCCI_STEP_TIMEOUT=4m", "CCCI_READY_TIMEOUT=20s", "CCCI_DEADLINE=7m", "DRONE_BUILD_NUMBER=",
-	)
-}
+func (h host) environ(src, ref, pr string) []string { return env.PluginEnv(h.Host, src, ref, pr) }
 
 // marker is in the environment of every process of this host's plugin runs.
-func (h host) marker() string { return "CCCI_APP_LOCK_DIR=" + h.lockDir }
-
-func (h host) envPath(domain string) string {
-	return filepath.Join(h.abraDir, "servers", "default", domain+".env")
-}
+func (h host) marker() string { return "CCCI_APP_LOCK_DIR=" + h.LockDir }
 
 // killedRun is a plugin run started in its own process group, with its output scanned for the
 // moment to kill it.
@@ -134,7 +84,7 @@ type killedRun struct {
 // appeared in its output (stdout and stderr, as in the Drone log).
 func startRun(t *testing.T, h host, src, ref, pr string, trigger ...string) *killedRun {
 	t.Helper()
-	r := &killedRun{cmd: exec.Command(env.plugin)}
+	r := &killedRun{cmd: exec.Command(env.Bins["cc-ci-plugin"])}
 	r.cmd.Env = h.environ(src, ref, pr)
 	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	rd, pw, err := os.Pipe()
@@ -192,9 +142,9 @@ func janitorPass(t *testing.T, h host) []map[string]any {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, env.janitor, "--log-format", "json")
-	cmd.Env = append(os.Environ(), "CCCI_APP_LOCK_DIR="+h.lockDir, "CCCI_ABRA_DIR="+h.abraDir,
-		"CCCI_DOMAIN_SUFFIX="+h.suffix, "CCCI_DEADLINE=7m")
+	cmd := exec.CommandContext(ctx, env.Bins["cc-ci-janitor"], "--log-format", "json")
+	cmd.Env = append(os.Environ(), "CCCI_APP_LOCK_DIR="+h.LockDir, "CCCI_ABRA_DIR="+h.AbraDir,
+		"CCCI_DOMAIN_SUFFIX="+h.Suffix, "CCCI_DEADLINE=7m")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -245,7 +195,7 @@ func completeRun(t *testing.T, h host, src, ref, pr string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 6*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, env.plugin)
+	cmd := exec.CommandContext(ctx, env.Bins["cc-ci-plugin"])
 	cmd.Env = h.environ(src, ref, pr)
 	out, err := cmd.CombinedOutput()
 	if err != nil && cmd.ProcessState == nil {
@@ -255,10 +205,10 @@ func completeRun(t *testing.T, h host, src, ref, pr string) (int, string) {
 }
 
 // applockPath is the lockfile of domain on h.
-func (h host) applockPath(domain string) string { return applock.Path(h.lockDir, domain) }
+func (h host) applockPath(domain string) string { return applock.Path(h.LockDir, domain) }
 
 // domainOf is the app domain of the sample recipe at ref for PR pr on h.
-func (h host) domainOf(ref, pr string) string { return naming.Domain("sample", pr, ref, h.suffix) }
+func (h host) domainOf(ref, pr string) string { return naming.Domain("sample", pr, ref, h.Suffix) }
 
 // assertKilledBy checks how the wrapper died.
 func assertKilledBy(t *testing.T, r *killedRun) {

@@ -61,7 +61,7 @@ func TestOnePassCleansUpAfterAKilledRun(t *testing.T) {
 			left := residue(t, stack)
 			if tt.wantLeft {
 				require.False(t, left.Empty(), "the killed run left its app on the swarm")
-				require.FileExists(t, h.envPath(domain), "the killed run left its .env")
+				require.FileExists(t, h.EnvPath(domain), "the killed run left its .env")
 			} else {
 				require.True(t, left.Empty(), "the guarded child tore itself down: %+v", left)
 			}
@@ -76,14 +76,14 @@ func TestOnePassCleansUpAfterAKilledRun(t *testing.T) {
 				assert.Contains(t, line["reason"], "nothing deployed")
 			}
 			requireNothingLeft(t, stack)
-			assert.NoFileExists(t, h.envPath(domain), "the app's .env is gone")
+			assert.NoFileExists(t, h.EnvPath(domain), "the app's .env is gone")
 			assert.NoFileExists(t, h.applockPath(domain), "the lockfile is gone")
 			reaped := time.Since(start)
 
 			code, out := completeRun(t, h, rec.Src, rec.Head, pr)
 			require.Equal(t, 0, code, "a new run of the same recipe and PR must pass:\n%s", out)
 			requireNothingLeft(t, stack)
-			_, err = os.Stat(h.envPath(domain))
+			_, err = os.Stat(h.EnvPath(domain))
 			assert.ErrorIs(t, err, os.ErrNotExist)
 			t.Logf("killed after %.1fs leaving %+v; reaped by %.1fs (%s, %.2fs); new run passed by %.1fs",
 				killed.Seconds(), left, reaped.Seconds(), line["reason"], line["duration"].(float64)/1e9,

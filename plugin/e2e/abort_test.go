@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"bufio"
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -24,15 +23,8 @@ import (
 // lines, so a test can act at a named stage.
 func startPlugin(t *testing.T, dir string, rec testkit.Recipe, pr string, extraEnv ...string) (*exec.Cmd, <-chan string) {
 	t.Helper()
-	cmd := exec.Command(env.plugin)
-	cmd.Env = append(append(os.Environ(),
-		"PATH="+env.binDir+":"+os.Getenv("PATH"),
-		"PLUGIN_RECIPE=sample", "PLUGIN_SRC="+rec.Src, "PLUGIN_REF="+rec.Head, "PLUGIN_PR="+pr,
-		"CCCI_APP_LOCK_DIR="+filepath.Join(dir, "lock"), "CCCI_RUNS_DIR="+filepath.Join(dir, "runs"),
-		"CCCI_ABRA_DIR="+filepath.Join(dir, "abra"), "CCCI_OVERLAYS_DIR="+env.overlays,
-		"CCCI_DOMAIN_SUFFIX="+suffix, "CCCI_FRONTDOOR_URL="+env.frontDoor,
-		"CCCI_STEP_TIMEOUT=4m", "CCCI_READY_TIMEOUT=20s", "DRONE_BUILD_NUMBER=",
-	), extraEnv...)
+	cmd := exec.Command(env.Bins["cc-ci-plugin"])
+	cmd.Env = env.PluginEnv(testkit.NewHost(dir, suffix), rec.Src, rec.Head, pr, extraEnv...)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	cmd.Stderr = cmd.Stdout
@@ -91,7 +83,7 @@ func assertAbortedCleanly(t *testing.T, dir string, rec testkit.Recipe, pr strin
 	assert.True(t, res.Teardown.Clean, "residue: %v", res.Teardown.Residue)
 	domain := naming.Domain("sample", pr, rec.Head, suffix)
 	assertNothingLeft(t, naming.Stack(domain))
-	assert.NoFileExists(t, filepath.Join(dir, "abra", "servers", "default", domain+".env"), "the app's .env must be removed")
+	assert.NoFileExists(t, testkit.NewHost(dir, suffix).EnvPath(domain), "the app's .env must be removed")
 	lock, err := applock.TryAcquire(filepath.Join(dir, "lock"), domain)
 	require.NoError(t, err, "the app lock must be free after the run ended")
 	require.NoError(t, lock.Release())

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -27,12 +26,7 @@ import (
 const suffix = "ci.local"
 
 // env is what TestMain prepared once for every run.
-var env struct {
-	plugin    string // built cc-ci-plugin
-	binDir    string // holds the FAKE abra
-	frontDoor string
-	overlays  string
-}
+var env testkit.E2E
 
 func TestMain(m *testing.M) {
 	os.Exit(setup(m))
@@ -47,28 +41,9 @@ func setup(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmp)
-	env.binDir = filepath.Join(tmp, "bin")
-	env.plugin = filepath.Join(tmp, "cc-ci-plugin")
-	_, file, _, _ := runtime.Caller(0)
-	pluginModule := filepath.Join(filepath.Dir(file), "..")
-	env.overlays = filepath.Join(pluginModule, "..", "recipes")
-	build := exec.CommandContext(ctx, "go", "build", "-o", env.plugin, "./cmd/cc-ci-plugin")
-	build.Dir = pluginModule
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build cc-ci-plugin: %v\n%s", err, out)
+	if env, err = testkit.PrepareE2E(ctx, tmp, "plugin/cc-ci-plugin"); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e setup: %v\n", err)
 		return 1
-	}
-	steps := []func() error{
-		func() error { return testkit.BuildImages(ctx) },
-		func() error { _, err := testkit.BuildFakeAbra(ctx, env.binDir); return err },
-		func() error { u, err := testkit.EnsureFrontDoor(ctx, 8480); env.frontDoor = u; return err },
-	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			fmt.Fprintf(os.Stderr, "e2e setup: %v\n", err)
-			return 1
-		}
 	}
 	return m.Run()
 }
@@ -85,17 +60,11 @@ type run struct {
 func runPlugin(t *testing.T, src, ref, pr string) run {
 	t.Helper()
 	dir := t.TempDir()
+	h := testkit.NewHost(dir, suffix)
 	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, env.plugin)
-	cmd.Env = append(os.Environ(),
-		"PATH="+env.binDir+":"+os.Getenv("PATH"),
-		"PLUGIN_RECIPE=sample", "PLUGIN_SRC="+src, "PLUGIN_REF="+ref, "PLUGIN_PR="+pr,
-		"CCCI_APP_LOCK_DIR="+filepath.Join(dir, "lock"), "CCCI_RUNS_DIR="+filepath.Join(dir, "runs"),
-		"CCCI_ABRA_DIR="+filepath.Join(dir, "abra"), "CCCI_OVERLAYS_DIR="+env.overlays,
-		"CCCI_DOMAIN_SUFFIX="+suffix, "CCCI_FRONTDOOR_URL="+env.frontDoor,
-		"CCCI_STEP_TIMEOUT=4m", "CCCI_READY_TIMEOUT=20s", "CCCI_DEADLINE=7m", "DRONE_BUILD_NUMBER=",
-	)
+	cmd := exec.CommandContext(ctx, env.Bins["cc-ci-plugin"])
+	cmd.Env = env.PluginEnv(h, src, ref, pr)
 	out, err := cmd.CombinedOutput()
 	r := run{code: cmd.ProcessState.ExitCode(), output: string(out), domain: naming.Domain("sample", pr, ref, suffix)}
 	if err != nil && r.code < 0 {
@@ -113,7 +82,7 @@ func runPlugin(t *testing.T, src, ref, pr string) run {
 		}
 	})
 	assertNothingLeft(t, naming.Stack(r.domain))
-	assert.NoFileExists(t, filepath.Join(dir, "abra", "servers", "default", r.domain+".env"), "the app's .env must be removed")
+	assert.NoFileExists(t, h.EnvPath(r.domain), "the app's .env must be removed")
 	return r
 }
 
