@@ -24,7 +24,7 @@ import (
 // Helper processes are re-executions of this test binary, selected by envHelper, so every lock a
 // "run" holds in these tests is a real flock held by another real process.
 const (
-	envHelper  = "CCCI_JANITOR_TEST_HELPER"  // hold, hold-all or acquire
+	envHelper  = "CCCI_JANITOR_TEST_HELPER"  // hold, hold-all, acquire or janitor-pass
 	envDomains = "CCCI_JANITOR_TEST_DOMAINS" // comma-separated app domains
 
 	// waitTimeout bounds every wait for an event, so a broken rule fails with a message instead of
@@ -42,6 +42,8 @@ func TestMain(m *testing.M) {
 		os.Exit(runHoldAll())
 	case "acquire":
 		os.Exit(runAcquire(os.Getenv(envDomains)))
+	case "janitor-pass":
+		os.Exit(runJanitorPass())
 	default:
 		fmt.Fprintf(os.Stderr, "unknown %s=%q\n", envHelper, mode)
 		os.Exit(2)
@@ -113,6 +115,7 @@ func runAcquire(domain string) int {
 // helper is a running helper process.
 type helper struct {
 	cmd   *exec.Cmd
+	stdin io.WriteCloser // open until cleanup unless the test closes it
 	lines chan string
 
 	waitOnce sync.Once
@@ -123,6 +126,12 @@ type helper struct {
 // killing (its whole process group) and reaping it.
 func startHelper(t testing.TB, lockDir, mode string, domains ...string) *helper {
 	t.Helper()
+	return startHelperEnv(t, nil, lockDir, mode, domains...)
+}
+
+// startHelperEnv is startHelper with extra environment variables (KEY=value) for the helper.
+func startHelperEnv(t testing.TB, env []string, lockDir, mode string, domains ...string) *helper {
+	t.Helper()
 	exe, err := os.Executable()
 	require.NoError(t, err)
 	cmd := exec.Command(exe)
@@ -130,10 +139,11 @@ func startHelper(t testing.TB, lockDir, mode string, domains ...string) *helper 
 		envDomains+"="+strings.Join(domains, ","),
 		// Under -race a binary sleeps 1s at exit by default; helpers need not.
 		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	// stdin stays open (a pipe nobody writes) until cleanup: the helper holds until killed.
-	_, err = cmd.StdinPipe()
+	// stdin stays open until cleanup: the helper holds until killed (or reads what the test writes).
+	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	// Our own pipe rather than StdoutPipe, so Wait never races the reader.
 	pr, pw, err := os.Pipe()
@@ -141,7 +151,7 @@ func startHelper(t testing.TB, lockDir, mode string, domains ...string) *helper 
 	cmd.Stdout = pw
 	require.NoError(t, cmd.Start())
 	require.NoError(t, pw.Close())
-	h := &helper{cmd: cmd, lines: make(chan string, 64)}
+	h := &helper{cmd: cmd, stdin: stdin, lines: make(chan string, 64)}
 	go func() {
 		defer close(h.lines)
 		sc := bufio.NewScanner(pr)
