@@ -82,3 +82,26 @@ func Run(app *cli.App, args []string, stderr io.Writer, code func() int) int {
 	fmt.Fprintf(stderr, "%s: %v\n", app.Name, err)
 	return ExitBadInput
 }
+
+// Undocumented returns every flag that has no env var, or whose name or env vars are missing
+// from help (the --help text): STYLE rule 3, each setting bound to an env var and documented.
+func Undocumented(flags []cli.Flag, help string) []string {
+	var bad []string
+	for _, f := range flags {
+		name := f.Names()[0]
+		ev, ok := f.(interface{ GetEnvVars() []string })
+		if !ok || len(ev.GetEnvVars()) == 0 {
+			bad = append(bad, "--"+name+" has no env var")
+			continue
+		}
+		if !strings.Contains(help, "--"+name) {
+			bad = append(bad, "--"+name+" is not in --help")
+		}
+		for _, e := range ev.GetEnvVars() {
+			if !strings.Contains(help, "$"+e) {
+				bad = append(bad, "$"+e+" of --"+name+" is not in --help")
+			}
+		}
+	}
+	return bad
+}

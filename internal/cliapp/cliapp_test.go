@@ -53,3 +53,14 @@ func TestProblemsErr(t *testing.T) {
 	assert.True(t, IsConfigError(err))
 	assert.Equal(t, "invalid settings:\n  - a 1\n  - b", err.Error())
 }
+
+func TestUndocumented(t *testing.T) {
+	flags := []cli.Flag{
+		&cli.StringFlag{Name: "ok", EnvVars: []string{"OK"}},
+		&cli.StringFlag{Name: "bare"},
+		&cli.StringFlag{Name: "hidden", EnvVars: []string{"HIDDEN"}},
+	}
+	help := "--ok value [$OK]\n--bare value\n"
+	assert.Equal(t, []string{"--bare has no env var", "--hidden is not in --help", "$HIDDEN of --hidden is not in --help"},
+		Undocumented(flags, help))
+}
