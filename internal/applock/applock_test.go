@@ -24,7 +24,7 @@ func TestLockReleasedWhenHolderIsSIGKILLed(t *testing.T) {
 	_, err := applock.TryAcquire(dir, domain)
 	require.ErrorIs(t, err, applock.ErrHeld, "lock must be held while the holder lives")
 
-	h.kill(t) // no cleanup code runs in the holder: only the kernel can release
+	h.Kill(t) // no cleanup code runs in the holder: only the kernel can release
 
 	lock, err := applock.TryAcquire(dir, domain)
 	require.NoError(t, err, "the kernel must drop the flock of a SIGKILLed holder")
@@ -42,8 +42,8 @@ func TestTryAcquireFailsWhileHeldAndSucceedsWhenFree(t *testing.T) {
 	assert.ErrorContains(t, err, applock.Path(dir, domain), "the error names the lockfile")
 
 	// The holder releases on its own (stdin closed) rather than dying.
-	require.NoError(t, h.stdin.Close())
-	require.NoError(t, h.wait(), "holder releases and exits cleanly")
+	require.NoError(t, h.Stdin.Close())
+	require.NoError(t, h.Wait(), "holder releases and exits cleanly")
 
 	lock, err := applock.TryAcquire(dir, domain)
 	require.NoError(t, err, "a free lock is taken at once")
@@ -72,7 +72,7 @@ func TestHolderChildDoesNotKeepLock(t *testing.T) {
 	reapGrandchild(t, h, grandchild)
 	h.expectLocked(t)
 
-	h.kill(t)
+	h.Kill(t)
 
 	lock, err := applock.TryAcquire(dir, domain)
 	require.NoError(t, err, "a child of the dead holder must not keep the lock (O_CLOEXEC)")
@@ -98,7 +98,7 @@ func TestSecondAcquireBlocksUntilFirstHolderExits(t *testing.T) {
 	rec.waitWhileBlocked(t, "still waiting for app lock", res)
 	requireStillBlocked(t, res)
 
-	h.kill(t)
+	h.Kill(t)
 
 	r := receive(t, res)
 	require.NoError(t, r.err)
@@ -210,7 +210,7 @@ func TestAcquireHonorsContextCancel(t *testing.T) {
 
 	// The abandoned flock now succeeds in the background and must let go
 	// at once: a fresh Acquire gets the lock instead of blocking forever.
-	h.kill(t)
+	h.Kill(t)
 	ctx2, cancel2 := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel2()
 	lock, err := applock.Acquire(ctx2, dir, domain, applock.Options{})

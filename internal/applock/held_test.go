@@ -26,7 +26,7 @@ func TestIsHeldSeesAHolderWithoutTakingOrTouching(t *testing.T) {
 	assert.True(t, held, "a lock held by another process is reported held")
 	assert.Equal(t, "held", probe(t, dir), "the holder still holds it")
 
-	h.kill(t)
+	h.Kill(t)
 	held, err = applock.IsHeld(path)
 	require.NoError(t, err)
 	assert.False(t, held, "a lock whose holder was SIGKILLed is free")

@@ -1,7 +1,6 @@
 package applock_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,8 +10,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"coopcloud.tech/cc-ci/internal/applock"
+	"coopcloud.tech/cc-ci/internal/testkit/helperproc"
 )
 
 // Helper processes are re-executions of this test binary, selected by
@@ -107,17 +105,7 @@ func runProbe() int {
 
 func helperCmd(t *testing.T, ctx context.Context, dir, mode string, env ...string) *exec.Cmd {
 	t.Helper()
-	exe, err := os.Executable()
-	require.NoError(t, err)
-	cmd := exec.CommandContext(ctx, exe)
-	cmd.Env = append(os.Environ(), envHelper+"="+mode, applock.EnvDir+"="+dir, envDomain+"="+domain)
-	// Under -race a binary sleeps 1s at exit by default; helpers need not.
-	cmd.Env = append(cmd.Env, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
-	cmd.Env = append(cmd.Env, env...)
-	cmd.Stderr = os.Stderr
-	// Own process group, so cleanup can kill the helper and its grandchild at once.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	return cmd
+	return helperproc.Command(t, ctx, append([]string{envHelper + "=" + mode, applock.EnvDir + "=" + dir, envDomain + "=" + domain}, env...)...)
 }
 
 // probe runs TryAcquire in a separate process: "held" or "acquired".
@@ -131,55 +119,18 @@ func probe(t *testing.T, dir string) string {
 }
 
 // holder is a running "hold" helper process.
-type holder struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	lines chan string
-
-	waitOnce sync.Once
-	waitErr  error
-}
+type holder struct{ *helperproc.Proc }
 
 // startHolder starts a holder in dir and registers its kill and reap.
 func startHolder(t *testing.T, dir string, env ...string) *holder {
 	t.Helper()
-	cmd := helperCmd(t, context.Background(), dir, "hold", env...)
-	stdin, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	// Our own pipe rather than StdoutPipe, so Wait never races the reader.
-	pr, pw, err := os.Pipe()
-	require.NoError(t, err)
-	cmd.Stdout = pw
-	require.NoError(t, cmd.Start())
-	require.NoError(t, pw.Close())
-	h := &holder{cmd: cmd, stdin: stdin, lines: make(chan string, 16)}
-	go func() {
-		defer close(h.lines)
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			h.lines <- sc.Text()
-		}
-	}()
-	t.Cleanup(func() {
-		h.stop()
-		_ = pr.Close()
-	})
-	return h
+	return &holder{helperproc.Start(t, helperCmd(t, context.Background(), dir, "hold", env...))}
 }
 
 // next returns the holder's next stdout line.
 func (h *holder) next(t *testing.T) string {
 	t.Helper()
-	select {
-	case line, ok := <-h.lines:
-		if !ok {
-			require.FailNow(t, "holder exited before printing the expected line", "exit: %v", h.wait())
-		}
-		return line
-	case <-time.After(waitTimeout):
-		require.FailNow(t, "timed out waiting for a line from the holder")
-		return ""
-	}
+	return h.Next(t, waitTimeout)
 }
 
 // expectLocked waits until the holder reports that it holds the lock.
@@ -188,36 +139,11 @@ func (h *holder) expectLocked(t *testing.T) {
 	require.Equal(t, "locked", h.next(t))
 }
 
-func (h *holder) pid() int { return h.cmd.Process.Pid }
-
-// wait reaps the holder once and returns its exit error every time.
-func (h *holder) wait() error {
-	h.waitOnce.Do(func() { h.waitErr = h.cmd.Wait() })
-	return h.waitErr
-}
-
-// kill SIGKILLs only the holder (not its process group) and reaps it.
-func (h *holder) kill(t *testing.T) {
-	t.Helper()
-	require.NoError(t, unix.Kill(h.pid(), unix.SIGKILL))
-	var exitErr *exec.ExitError
-	require.ErrorAs(t, h.wait(), &exitErr)
-	ws, ok := exitErr.Sys().(syscall.WaitStatus)
-	require.True(t, ok)
-	require.Equal(t, syscall.SIGKILL, ws.Signal(), "holder died of SIGKILL")
-}
-
-// stop kills the holder's whole process group and reaps the holder.
-func (h *holder) stop() {
-	_ = unix.Kill(-h.pid(), unix.SIGKILL) // ESRCH: already gone
-	_ = h.wait()                          // an error is expected: it was killed
-}
-
 // reapGrandchild registers killing and reaping a grandchild of h. The
 // holder goes first, so the grandchild is reparented to us (subreaper).
 func reapGrandchild(t *testing.T, h *holder, pid int) {
 	t.Cleanup(func() {
-		h.stop()
+		h.Stop()
 		_ = unix.Kill(pid, unix.SIGKILL)
 		var ws unix.WaitStatus
 		_, _ = unix.Wait4(pid, &ws, 0, nil) // ECHILD if someone else reaped it

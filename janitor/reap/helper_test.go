@@ -1,17 +1,12 @@
 package reap_test
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"coopcloud.tech/cc-ci/internal/applock"
+	"coopcloud.tech/cc-ci/internal/testkit/helperproc"
 )
 
 // Helper processes are re-executions of this test binary, selected by envHelper, so every lock a
@@ -113,14 +109,7 @@ func runAcquire(domain string) int {
 }
 
 // helper is a running helper process.
-type helper struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser // open until cleanup unless the test closes it
-	lines chan string
-
-	waitOnce sync.Once
-	waitErr  error
-}
+type helper struct{ *helperproc.Proc }
 
 // startHelper starts a helper in mode for domains with lockDir as its lock dir, and registers
 // killing (its whole process group) and reaping it.
@@ -132,54 +121,15 @@ func startHelper(t testing.TB, lockDir, mode string, domains ...string) *helper 
 // startHelperEnv is startHelper with extra environment variables (KEY=value) for the helper.
 func startHelperEnv(t testing.TB, env []string, lockDir, mode string, domains ...string) *helper {
 	t.Helper()
-	exe, err := os.Executable()
-	require.NoError(t, err)
-	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), envHelper+"="+mode, applock.EnvDir+"="+lockDir,
-		envDomains+"="+strings.Join(domains, ","),
-		// Under -race a binary sleeps 1s at exit by default; helpers need not.
-		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
-	cmd.Env = append(cmd.Env, env...)
-	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	// stdin stays open until cleanup: the helper holds until killed (or reads what the test writes).
-	stdin, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	// Our own pipe rather than StdoutPipe, so Wait never races the reader.
-	pr, pw, err := os.Pipe()
-	require.NoError(t, err)
-	cmd.Stdout = pw
-	require.NoError(t, cmd.Start())
-	require.NoError(t, pw.Close())
-	h := &helper{cmd: cmd, stdin: stdin, lines: make(chan string, 64)}
-	go func() {
-		defer close(h.lines)
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			h.lines <- sc.Text()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = unix.Kill(-cmd.Process.Pid, unix.SIGKILL) // ESRCH: already gone
-		_ = h.wait()
-		_ = pr.Close()
-	})
-	return h
+	cmd := helperproc.Command(t, context.Background(), append([]string{envHelper + "=" + mode,
+		applock.EnvDir + "=" + lockDir, envDomains + "=" + strings.Join(domains, ",")}, env...)...)
+	return &helper{helperproc.Start(t, cmd)}
 }
 
 // next returns the helper's next stdout line.
 func (h *helper) next(t testing.TB) string {
 	t.Helper()
-	select {
-	case line, ok := <-h.lines:
-		if !ok {
-			require.FailNow(t, "helper exited before printing the expected line", "exit: %v", h.wait())
-		}
-		return line
-	case <-time.After(waitTimeout):
-		require.FailNow(t, "timed out waiting for a line from the helper")
-		return ""
-	}
+	return h.Next(t, waitTimeout)
 }
 
 // expect waits for the helper's next line and requires it to start with want.
@@ -187,17 +137,4 @@ func (h *helper) expect(t testing.TB, want string) {
 	t.Helper()
 	line := h.next(t)
 	require.True(t, strings.HasPrefix(line, want), "helper said %q, want %q", line, want)
-}
-
-// kill SIGKILLs the helper (a run killed by Drone) and reaps it, which frees its locks.
-func (h *helper) kill(t testing.TB) {
-	t.Helper()
-	require.NoError(t, unix.Kill(h.cmd.Process.Pid, unix.SIGKILL))
-	var exitErr *exec.ExitError
-	require.True(t, errors.As(h.wait(), &exitErr), "helper was killed")
-}
-
-func (h *helper) wait() error {
-	h.waitOnce.Do(func() { h.waitErr = h.cmd.Wait() })
-	return h.waitErr
 }

@@ -302,7 +302,7 @@ func TestTwoJanitorProcessesExactlyOneReaps(t *testing.T) {
 		j.expect(t, "ready")
 	}
 	for _, j := range janitors {
-		_, err := j.stdin.Write([]byte{'\n'}) // go
+		_, err := j.Stdin.Write([]byte{'\n'}) // go
 		require.NoError(t, err)
 	}
 	reports := make([]passReport, len(janitors))
@@ -311,7 +311,7 @@ func TestTwoJanitorProcessesExactlyOneReaps(t *testing.T) {
 		out, ok := strings.CutPrefix(line, "done ")
 		require.True(t, ok, "janitor %d said %q, want done", i+1, line)
 		require.NoError(t, json.Unmarshal([]byte(out), &reports[i]))
-		require.NoError(t, j.wait(), "janitor %d exits 0", i+1)
+		require.NoError(t, j.Wait(), "janitor %d exits 0", i+1)
 	}
 
 	data, err := os.ReadFile(filepath.Join(swarmDir, swarmTeardowns))
@@ -352,6 +352,6 @@ func TestTwoJanitorProcessesExactlyOneReaps(t *testing.T) {
 			}
 		}
 		t.Logf("janitor %d (pid %d): reaped %d, left %d (held by the other), skipped %d (reaped by the other; %d of them found gone by the second listing), %d contended teardowns not probed within %s",
-			i+1, janitors[i].cmd.Process.Pid, r.Summary.Reaped, r.Summary.Left, r.Summary.Skipped, relisted, r.ContendTimeouts, contendWait)
+			i+1, janitors[i].Pid(), r.Summary.Reaped, r.Summary.Left, r.Summary.Skipped, relisted, r.ContendTimeouts, contendWait)
 	}
 }

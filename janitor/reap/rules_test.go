@@ -33,7 +33,7 @@ func TestOrphanIsReapedOnceAndLockfileUnlinked(t *testing.T) {
 	run := startHelper(t, w.lockDir, "hold", d)
 	run.expect(t, "locked")
 	w.deployed(t, d)
-	run.kill(t) // Drone cancels the build: SIGKILL, no teardown; the kernel drops the flock
+	run.Kill(t) // Drone cancels the build: SIGKILL, no teardown; the kernel drops the flock
 	w.swarm.OnTeardown = func(context.Context, string) error {
 		requireHeldElsewhere(t, w.lockPath(d)) // torn down WHILE the janitor holds the lock
 		return nil
