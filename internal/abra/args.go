@@ -78,8 +78,16 @@ func BackupCreateArgs(domain string) []string {
 }
 
 // RestoreArgs restores the latest backup: app restore <domain> --no-input.
+//
+// Deprecated: "the latest" may be another run's backup; use RestoreSnapshotArgs.
 func RestoreArgs(domain string) []string {
 	return []string{"app", "restore", domain, noInput}
+}
+
+// RestoreSnapshotArgs restores one snapshot, the run's own:
+// app restore <domain> --snapshot <id> --no-input (abra hands it to backupbot as SNAPSHOT).
+func RestoreSnapshotArgs(domain, snapshot string) []string {
+	return []string{"app", "restore", domain, "--snapshot", snapshot, noInput}
 }
 
 // RecipeFetchArgs fetches the recipe into $ABRA_DIR/recipes: recipe fetch <recipe> --no-input.

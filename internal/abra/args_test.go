@@ -66,6 +66,11 @@ func TestBuildersMatchTheAbraContract(t *testing.T) {
 			want: []string{"app", "restore", "gite-abc123.ci.example", "--no-input"},
 		},
 		{
+			name: "restore of a snapshot names it with --snapshot",
+			got:  RestoreSnapshotArgs("gite-abc123.ci.example", "1f2e3d4c"),
+			want: []string{"app", "restore", "gite-abc123.ci.example", "--snapshot", "1f2e3d4c", "--no-input"},
+		},
+		{
 			name: "recipe fetch names the recipe",
 			got:  RecipeFetchArgs("gitea"),
 			want: []string{"recipe", "fetch", "gitea", "--no-input"},

@@ -56,6 +56,8 @@ func (c *Client) SecretGenerate(ctx context.Context, domain string) error {
 }
 
 // BackupCreate takes a backup of the app.
+//
+// Deprecated: use BackupCreateSnapshot, which returns the snapshot to restore.
 func (c *Client) BackupCreate(ctx context.Context, domain string) error {
 	if err := operands("app backup create", "domain", domain); err != nil {
 		return err
@@ -63,12 +65,43 @@ func (c *Client) BackupCreate(ctx context.Context, domain string) error {
 	return c.run(ctx, BackupCreateArgs(domain))
 }
 
+// BackupCreateSnapshot takes a backup of the app and returns the id of the snapshot it made, as
+// abra printed it. Output with no snapshot id, or more than one, is an *OutputError: the backup
+// cannot be restored for certain.
+func (c *Client) BackupCreateSnapshot(ctx context.Context, domain string) (string, error) {
+	if err := operands("app backup create", "domain", domain); err != nil {
+		return "", err
+	}
+	res, err := c.Run(ctx, BackupCreateArgs(domain)...)
+	if err != nil {
+		return "", err
+	}
+	id, err := ParseSnapshotID(res.Output)
+	if err != nil {
+		return "", &OutputError{Args: BackupCreateArgs(domain), Output: tail(res.Output, tailLines), Err: err}
+	}
+	return id, nil
+}
+
 // Restore restores the app's latest backup.
+//
+// Deprecated: the latest backup may be another run's; use RestoreSnapshot.
 func (c *Client) Restore(ctx context.Context, domain string) error {
 	if err := operands("app restore", "domain", domain); err != nil {
 		return err
 	}
 	return c.run(ctx, RestoreArgs(domain))
+}
+
+// RestoreSnapshot restores one snapshot of the app (the one BackupCreateSnapshot returned).
+func (c *Client) RestoreSnapshot(ctx context.Context, domain, snapshot string) error {
+	if err := operands("app restore", "domain", domain, "snapshot", snapshot); err != nil {
+		return err
+	}
+	if !snapshotRef.MatchString(snapshot) {
+		return fmt.Errorf("app restore %s: snapshot %q is not a snapshot id (8 to 64 hex digits)", domain, snapshot)
+	}
+	return c.run(ctx, RestoreSnapshotArgs(domain, snapshot))
 }
 
 // RecipeFetch fetches the recipe into $ABRA_DIR/recipes.

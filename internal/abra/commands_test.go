@@ -60,6 +60,11 @@ func TestMethodsRunTheirCommandLines(t *testing.T) {
 			want: RestoreArgs(domain),
 		},
 		{
+			name: "RestoreSnapshot runs app restore with the snapshot",
+			call: func(ctx context.Context, c *Client) error { return c.RestoreSnapshot(ctx, domain, "1f2e3d4c") },
+			want: RestoreSnapshotArgs(domain, "1f2e3d4c"),
+		},
+		{
 			name: "RecipeFetch runs recipe fetch",
 			call: func(ctx context.Context, c *Client) error { return c.RecipeFetch(ctx, "gitea") },
 			want: RecipeFetchArgs("gitea"),
@@ -125,6 +130,26 @@ func TestMethodsRefuseOperandsAbraWouldMisread(t *testing.T) {
 			wantMsg: "server is empty",
 		},
 		{
+			name:    "a restore without a snapshot is refused",
+			call:    func(ctx context.Context, c *Client) error { return c.RestoreSnapshot(ctx, "d.example", "") },
+			wantMsg: "snapshot is empty",
+		},
+		{
+			name:    "a restore of a snapshot named like a flag is refused",
+			call:    func(ctx context.Context, c *Client) error { return c.RestoreSnapshot(ctx, "d.example", "--latest") },
+			wantMsg: `snapshot "--latest" starts with '-'`,
+		},
+		{
+			name:    "a restore of \"latest\" is refused: it may be another run's backup",
+			call:    func(ctx context.Context, c *Client) error { return c.RestoreSnapshot(ctx, "d.example", "latest") },
+			wantMsg: `snapshot "latest" is not a snapshot id`,
+		},
+		{
+			name:    "a backup of an empty domain is refused",
+			call:    func(ctx context.Context, c *Client) error { _, err := c.BackupCreateSnapshot(ctx, ""); return err },
+			wantMsg: "domain is empty",
+		},
+		{
 			name: "a lint of a recipe named like a flag is refused",
 			call: func(ctx context.Context, c *Client) error {
 				_, err := c.RecipeLint(ctx, "-x")
@@ -146,4 +171,48 @@ func TestMethodsRefuseOperandsAbraWouldMisread(t *testing.T) {
 			assert.ErrorIs(t, statErr, os.ErrNotExist, "the fake never ran")
 		})
 	}
+}
+
+func TestBackupCreateSnapshotReturnsTheSnapshotAbraPrinted(t *testing.T) {
+	t.Parallel()
+	f := newFakeAbra(t)
+	id, err := f.client("snapshot", &syncBuffer{}).BackupCreateSnapshot(t.Context(), "d.example")
+	require.NoError(t, err)
+	assert.Equal(t, "1f2e3d4c", id)
+	got := f.invocations(t)
+	require.Len(t, got, 1)
+	assert.Equal(t, BackupCreateArgs("d.example"), got[0].args)
+}
+
+func TestBackupCreateSnapshotFailsOnOutputItCannotRead(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, mode, wantMsg string
+	}{
+		{name: "no snapshot id at all", mode: "ok", wantMsg: "no snapshot id in the output"},
+		{name: "two different snapshot ids", mode: "twosnapshots", wantMsg: "more than one snapshot id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFakeAbra(t)
+			id, err := f.client(tt.mode, &syncBuffer{}).BackupCreateSnapshot(t.Context(), "d.example")
+			require.Error(t, err)
+			assert.Empty(t, id)
+			assert.Contains(t, err.Error(), tt.wantMsg)
+			var oe *OutputError
+			require.ErrorAs(t, err, &oe, "a contract fault, not a failed backup")
+			assert.Equal(t, BackupCreateArgs("d.example"), oe.Args)
+			assert.NotContains(t, err.Error()+oe.Output, f.secret, "secrets stay masked")
+		})
+	}
+}
+
+func TestBackupCreateSnapshotPassesOnAFailedBackup(t *testing.T) {
+	t.Parallel()
+	f := newFakeAbra(t)
+	_, err := f.client("fail", &syncBuffer{}).BackupCreateSnapshot(t.Context(), "d.example")
+	var ae *Error
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 3, ae.ExitCode)
 }

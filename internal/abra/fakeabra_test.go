@@ -64,6 +64,12 @@ leave)
   sleep 300 &
   echo $! > "$FAKE_ABRA_PIDFILE"
   echo done ;;
+snapshot)
+  # Like a backup: restic's report of the snapshot it saved.
+  echo "snapshot 1f2e3d4c saved" ;;
+twosnapshots)
+  echo "snapshot 1f2e3d4c saved"
+  echo "snapshot 99aa88bb saved" ;;
 escape)
   # The pidfile is written after setsid, so once it exists the sleep has left the group.
   setsid sh -c 'echo $$ > "$FAKE_ABRA_PIDFILE"; exec sleep 300' &

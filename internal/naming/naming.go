@@ -26,6 +26,13 @@ func Domain(recipe, pr, ref, suffix string) string {
 	return fmt.Sprintf("%s-%s.%s", prefix4(recipe), hex.EncodeToString(sum[:])[:6], suffix)
 }
 
+// UpgradeDomain returns the domain of the run's second app, the one installed at the upgrade
+// base and upgraded to the PR head: named like Domain (so the janitor knows it as a CI app) from
+// a hash that cannot collide with the fresh install's.
+func UpgradeDomain(recipe, pr, ref, suffix string) string {
+	return Domain(recipe, pr, ref+"|upgrade", suffix)
+}
+
 // prefix4 is the recipe's first four letters and digits; "warm" becomes "wrm" so no CI app is
 // ever named like a long-lived warm-* app (which the janitor must never reap).
 func prefix4(recipe string) string {

@@ -88,3 +88,18 @@ func TestRecipesStartingWithWarmNeverLookWarm(t *testing.T) {
 	assert.True(t, IsCIStack(Stack(d)))
 	assert.True(t, IsCIDomain(d, "ci.local"))
 }
+
+func TestUpgradeDomainIsASecondCIAppOfTheSameRun(t *testing.T) {
+	ref := "0123456789abcdef0123456789abcdef01234567"
+	fresh := Domain("gitea", "7", ref, "ci.example.org")
+	up := UpgradeDomain("gitea", "7", ref, "ci.example.org")
+	if up == fresh {
+		t.Fatalf("the upgrade app must not share the fresh app's domain %s", fresh)
+	}
+	if !IsCIStack(Stack(up)) || !IsCIDomain(up, "ci.example.org") {
+		t.Fatalf("the janitor must know %s as a CI app", up)
+	}
+	if got, ok := DomainOfStack(Stack(up), "ci.example.org"); !ok || got != up {
+		t.Fatalf("DomainOfStack(%s) = %q, %v", Stack(up), got, ok)
+	}
+}

@@ -83,29 +83,52 @@ func semverLess(a, b [3]int) bool {
 	return false
 }
 
-// UpgradeBase picks the release the ladder deploys first: the newest release (by recipe semver)
-// whose commit is a proper ancestor of head. A release at head itself is not older than the PR,
-// so the next older one is used. ok is false when there is none; reason then says why ("no
-// published release", "only one published version (X)", "every published release … is the PR head itself"),
-// and otherwise says which release was chosen and why newer ones were passed over.
-func UpgradeBase(ctx context.Context, dir, head string) (base Release, ok bool, reason string, err error) {
+// Base is where the upgrade path starts: a release (Tag set) or, when no release can serve, the
+// default branch's tip (Tag empty, Commit set). Reason records every step of the chain tried.
+type Base struct {
+	Tag    string
+	Commit string
+	Reason string
+}
+
+// UpgradeBase walks the base chain (DESIGN.md 4.4) and returns the first base that holds:
+//  1. override, when set (a release tag or a commit; never the head itself);
+//  2. the newest release (by recipe semver) whose commit is a proper ancestor of head;
+//  3. the default branch's tip (origin/HEAD), when it differs from head and is not newer than
+//     it (an ancestor of head, or a branch the PR forked from before it moved on);
+//  4. none: ok is false and Reason says why, so the ladder records a gap.
+//
+// A base is never newer than the head: a release that is not an ancestor of the head is passed
+// over (upgrading "from" it would be a downgrade reported as an upgrade).
+func UpgradeBase(ctx context.Context, dir, head, override string) (base Base, ok bool, err error) {
 	if err := validateRef(head); err != nil {
-		return Release{}, false, "", fmt.Errorf("upgrade base in %s: %w", dir, err)
+		return Base{}, false, fmt.Errorf("upgrade base in %s: %w", dir, err)
 	}
 	headSHA, err := resolve(ctx, dir, head)
 	if err != nil {
-		return Release{}, false, "", fmt.Errorf("upgrade base: %w", err)
+		return Base{}, false, fmt.Errorf("upgrade base: %w", err)
 	}
+	var steps []string
+	done := func(b Base, ok bool) (Base, bool, error) {
+		b.Reason = strings.Join(steps, "; ")
+		return b, ok, nil
+	}
+	if override != "" {
+		b, err := overrideBase(ctx, dir, override, headSHA)
+		if err != nil {
+			return Base{}, false, err
+		}
+		steps = append(steps, "explicit override "+override)
+		return done(b, true)
+	}
+	steps = append(steps, "no explicit override")
 	all, err := listReleases(ctx, dir, "")
 	if err != nil {
-		return Release{}, false, "", err
-	}
-	if len(all) == 0 {
-		return Release{}, false, "no published release", nil
+		return Base{}, false, err
 	}
 	merged, err := listReleases(ctx, dir, headSHA)
 	if err != nil {
-		return Release{}, false, "", err
+		return Base{}, false, err
 	}
 	var older []Release
 	for _, r := range merged {
@@ -113,34 +136,74 @@ func UpgradeBase(ctx context.Context, dir, head string) (base Release, ok bool, 
 			older = append(older, r)
 		}
 	}
-	if len(older) == 0 {
-		if len(all) == 1 {
-			return Release{}, false, fmt.Sprintf("only one published version (%s)", all[0].Tag), nil
-		}
-		// DESIGN 4.4: fall back with a recorded reason rather than skip the upgrade. A release
-		// that is not an ancestor (the PR branched before it, or history was rewritten) is still
-		// what operators run today.
-		var others []Release
-		for _, r := range all {
-			if r.Commit != headSHA {
-				others = append(others, r)
-			}
-		}
-		if len(others) == 0 {
-			return Release{}, false, fmt.Sprintf("every published release (%d) is the PR head itself", len(all)), nil
-		}
-		base = others[len(others)-1]
-		return base, true, fmt.Sprintf("no release is an ancestor of the PR head; falling back to the newest other release %s", base.Tag), nil
+	if len(older) > 0 {
+		b := older[len(older)-1]
+		steps = append(steps, releaseStep(all, b, headSHA))
+		return done(Base{Tag: b.Tag, Commit: b.Commit}, true)
 	}
-	base = older[len(older)-1]
+	switch {
+	case len(all) == 0:
+		steps = append(steps, "no published release")
+	case len(merged) > 0:
+		steps = append(steps, fmt.Sprintf("the only release that is an ancestor of the PR head is the head itself (%s)", merged[len(merged)-1].Tag))
+	default:
+		steps = append(steps, fmt.Sprintf("no published release is an ancestor of the PR head (newest: %s); a newer base would be a downgrade", all[len(all)-1].Tag))
+	}
+	tip, tipOK, why := defaultTip(ctx, dir, headSHA)
+	steps = append(steps, why)
+	if tipOK {
+		return done(Base{Commit: tip}, true)
+	}
+	return done(Base{}, false)
+}
+
+func releaseStep(all []Release, b Release, headSHA string) string {
 	newest := all[len(all)-1]
 	switch {
-	case newest == base:
-		reason = fmt.Sprintf("newest release %s is older than the PR head", base.Tag)
+	case newest == b:
+		return fmt.Sprintf("newest release %s is an ancestor of the PR head", b.Tag)
 	case newest.Commit == headSHA:
-		reason = fmt.Sprintf("newest release %s is the PR head itself; using the previous release %s", newest.Tag, base.Tag)
+		return fmt.Sprintf("newest release %s is the PR head itself; using the previous release %s", newest.Tag, b.Tag)
 	default:
-		reason = fmt.Sprintf("newest release %s is not an ancestor of the PR head; using %s", newest.Tag, base.Tag)
+		return fmt.Sprintf("newest release %s is not an ancestor of the PR head; using %s, the newest that is", newest.Tag, b.Tag)
 	}
-	return base, true, reason, nil
+}
+
+// overrideBase resolves an explicit base: a release tag or a commit, never the head itself.
+func overrideBase(ctx context.Context, dir, override, headSHA string) (Base, error) {
+	if err := validateRef(override); err != nil {
+		return Base{}, fmt.Errorf("upgrade base override: %w", err)
+	}
+	sha, err := resolve(ctx, dir, override)
+	if err != nil {
+		return Base{}, fmt.Errorf("upgrade base override %s: %w", override, err)
+	}
+	if sha == headSHA {
+		return Base{}, fmt.Errorf("upgrade base override %s is the PR head itself: an upgrade needs an older base", override)
+	}
+	all, err := listReleases(ctx, dir, "")
+	if err != nil {
+		return Base{}, err
+	}
+	for _, r := range all {
+		if r.Tag == override {
+			return Base{Tag: r.Tag, Commit: r.Commit}, nil
+		}
+	}
+	return Base{Commit: sha}, nil
+}
+
+// defaultTip returns the default branch's tip when it can serve as the base.
+func defaultTip(ctx context.Context, dir, headSHA string) (string, bool, string) {
+	tip, err := resolve(ctx, dir, "refs/remotes/origin/HEAD")
+	if err != nil {
+		return "", false, "the clone has no default branch (origin/HEAD)"
+	}
+	if tip == headSHA {
+		return "", false, "the default branch's tip is the PR head itself"
+	}
+	if _, err := runGit(gitCmd(ctx, dir, "merge-base", "--is-ancestor", headSHA, tip)); err == nil {
+		return "", false, fmt.Sprintf("the default branch's tip %s already contains the PR head: it is newer, not a base", tip[:12])
+	}
+	return tip, true, fmt.Sprintf("using the default branch's tip %s", tip[:12])
 }

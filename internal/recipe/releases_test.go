@@ -27,7 +27,7 @@ func TestReleasesAndUpgradeBase(t *testing.T) {
 			},
 			wantReleases: []string{"0.1.0+1.0.0", "0.2.0+2.0.0"},
 			wantBase:     "0.2.0+2.0.0",
-			wantReason:   "newest release 0.2.0+2.0.0 is older than the PR head",
+			wantReason:   "newest release 0.2.0+2.0.0 is an ancestor of the PR head",
 		},
 		{
 			name: "the head is tagged itself: the previous release is the base",
@@ -50,7 +50,7 @@ func TestReleasesAndUpgradeBase(t *testing.T) {
 				return head
 			},
 			wantReleases: []string{"0.1.0+1.0.0"},
-			wantReason:   "only one published version (0.1.0+1.0.0)",
+			wantReason:   "the only release that is an ancestor of the PR head is the head itself (0.1.0+1.0.0)",
 		},
 		{
 			name: "a single release older than the head is the base",
@@ -60,7 +60,7 @@ func TestReleasesAndUpgradeBase(t *testing.T) {
 			},
 			wantReleases: []string{"0.1.0+1.0.0"},
 			wantBase:     "0.1.0+1.0.0",
-			wantReason:   "newest release 0.1.0+1.0.0 is older than the PR head",
+			wantReason:   "newest release 0.1.0+1.0.0 is an ancestor of the PR head",
 		},
 		{
 			name:       "no tags at all",
@@ -80,7 +80,7 @@ func TestReleasesAndUpgradeBase(t *testing.T) {
 			},
 			wantReleases: []string{"0.1.0+1.0.0"},
 			wantBase:     "0.1.0+1.0.0",
-			wantReason:   "newest release 0.1.0+1.0.0 is older than the PR head",
+			wantReason:   "newest release 0.1.0+1.0.0 is an ancestor of the PR head",
 		},
 		{
 			name: "only lightweight tags means no published release",
@@ -99,7 +99,7 @@ func TestReleasesAndUpgradeBase(t *testing.T) {
 			},
 			wantReleases: []string{"0.9.0+1.0.0", "0.10.0+1.1.0"},
 			wantBase:     "0.10.0+1.1.0",
-			wantReason:   "newest release 0.10.0+1.1.0 is older than the PR head",
+			wantReason:   "newest release 0.10.0+1.1.0 is an ancestor of the PR head",
 		},
 		{
 			name: "a newer release on another line is not an ancestor and is passed over",
@@ -112,10 +112,10 @@ func TestReleasesAndUpgradeBase(t *testing.T) {
 			},
 			wantReleases: []string{"0.1.0+1.0.0", "0.2.0+2.0.0"},
 			wantBase:     "0.1.0+1.0.0",
-			wantReason:   "newest release 0.2.0+2.0.0 is not an ancestor of the PR head; using 0.1.0+1.0.0",
+			wantReason:   "newest release 0.2.0+2.0.0 is not an ancestor of the PR head; using 0.1.0+1.0.0, the newest that is",
 		},
 		{
-			name: "releases only at and after the head fall back to the newest other release, with the reason",
+			name: "releases only at and after the head are never a base: a newer base would be a downgrade",
 			setup: func(r *gitRepo) string {
 				r.commit("c1", nil)
 				head := r.commit("head", nil)
@@ -124,8 +124,7 @@ func TestReleasesAndUpgradeBase(t *testing.T) {
 				return head
 			},
 			wantReleases: []string{"0.1.0+1.0.0", "0.2.0+2.0.0"},
-			wantBase:     "0.2.0+2.0.0",
-			wantReason:   "no release is an ancestor of the PR head; falling back to the newest other release 0.2.0+2.0.0",
+			wantReason:   "the only release that is an ancestor of the PR head is the head itself (0.1.0+1.0.0)",
 		},
 		{
 			name: "two releases both at the head leave nothing to upgrade from",
@@ -137,7 +136,7 @@ func TestReleasesAndUpgradeBase(t *testing.T) {
 				return head
 			},
 			wantReleases: []string{"0.1.0+1.0.0", "0.1.1+1.0.0"},
-			wantReason:   "every published release (2) is the PR head itself",
+			wantReason:   "the only release that is an ancestor of the PR head is the head itself (0.1.1+1.0.0)",
 		},
 	}
 	for _, tt := range tests {
@@ -156,11 +155,15 @@ func TestReleasesAndUpgradeBase(t *testing.T) {
 			}
 			assert.Equal(t, tt.wantReleases, tags)
 
-			base, ok, reason, err := UpgradeBase(ctx, r.dir, head)
+			base, ok, err := UpgradeBase(ctx, r.dir, head, "")
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantBase != "", ok)
 			assert.Equal(t, tt.wantBase, base.Tag)
-			assert.Equal(t, tt.wantReason, reason)
+			assert.Contains(t, base.Reason, tt.wantReason)
+			assert.Contains(t, base.Reason, "no explicit override", "every step of the chain is recorded")
+			if !ok {
+				assert.Contains(t, base.Reason, "no default branch", "a repo that is not a clone has no default branch tip to fall back to")
+			}
 			if ok {
 				assert.NotEqual(t, head, base.Commit, "a release at the head is never the base")
 			}
@@ -172,7 +175,56 @@ func TestUpgradeBaseUnknownHeadIsAnError(t *testing.T) {
 	t.Parallel()
 	r := newGitRepo(t)
 	r.release("0.1.0+1.0.0", r.commit("c1", nil))
-	_, ok, _, err := UpgradeBase(context.Background(), r.dir, "0123456789abcdef0123456789abcdef01234567")
+	_, ok, err := UpgradeBase(context.Background(), r.dir, "0123456789abcdef0123456789abcdef01234567", "")
 	require.Error(t, err)
 	assert.False(t, ok)
+}
+
+// clone clones r (so origin/HEAD names r's current branch) and returns the clone's directory.
+func clone(t *testing.T, r *gitRepo) string {
+	t.Helper()
+	dir := t.TempDir()
+	gitIn(t, "", "clone", "--quiet", "--no-checkout", r.dir, dir)
+	return dir
+}
+
+func TestUpgradeBaseDefaultBranchAndOverride(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := newGitRepo(t)
+	c1 := r.commit("c1", nil)
+	tip := r.commit("main tip", nil)
+	r.git("checkout", "--quiet", "-b", "pr", c1)
+	head := r.commit("pr head", nil)
+	r.git("checkout", "--quiet", "main")
+	dir := clone(t, r)
+	gitIn(t, dir, "fetch", "--quiet", "origin", head)
+
+	base, ok, err := UpgradeBase(ctx, dir, head, "")
+	require.NoError(t, err)
+	require.True(t, ok, base.Reason)
+	assert.Equal(t, tip, base.Commit, "no release: the default branch's tip is the base")
+	assert.Empty(t, base.Tag)
+	assert.Contains(t, base.Reason, "no published release; using the default branch's tip")
+
+	base, ok, err = UpgradeBase(ctx, dir, tip, "")
+	require.NoError(t, err)
+	assert.False(t, ok, "the tip itself under test: no base")
+	assert.Contains(t, base.Reason, "the default branch's tip is the PR head itself")
+
+	base, ok, err = UpgradeBase(ctx, dir, c1, "")
+	require.NoError(t, err)
+	assert.False(t, ok, "a tip that contains the head is newer than it")
+	assert.Contains(t, base.Reason, "already contains the PR head")
+
+	base, ok, err = UpgradeBase(ctx, dir, head, c1)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, c1, base.Commit)
+	assert.Equal(t, "explicit override "+c1, base.Reason)
+
+	_, _, err = UpgradeBase(ctx, dir, head, head)
+	assert.ErrorContains(t, err, "is the PR head itself")
+	_, _, err = UpgradeBase(ctx, dir, head, "no-such-ref")
+	assert.ErrorContains(t, err, "no-such-ref")
 }

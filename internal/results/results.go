@@ -18,7 +18,7 @@ const Schema = 1
 // Status is the outcome of a tier or a check.
 type Status string
 
-// Tier and check outcomes. Skip is only for an intentional, declared reason; Unverified is for
+// Tier and check outcomes. Skip holds a rung only when Declared (see Tier); Unverified is for
 // infrastructure errors, timeouts, missing tools, or an earlier abort.
 const (
 	Pass       Status = "pass"
@@ -62,17 +62,47 @@ type Check struct {
 
 // Tier is one rung's outcome.
 type Tier struct {
-	Name      string  `json:"name"`
-	Status    Status  `json:"status"`
-	Reason    string  `json:"reason,omitempty"`
+	Name   string `json:"name"`
+	Status Status `json:"status"`
+	Reason string `json:"reason,omitempty"`
+	// Declared is true only for a skip a maintainer declared (an expected_na entry with a reason
+	// in the recipe's overlay): the only skip that holds a rung. A skip the ladder decided by
+	// itself (no upgrade base, no backup labels, nothing to check data with) is a gap.
+	Declared bool `json:"declared,omitempty"`
+	// Lift says, for a gap, what would let the tier run and the level climb past it.
+	Lift      string  `json:"lift,omitempty"`
 	DurationS float64 `json:"duration_s"`
 	Checks    []Check `json:"checks"`
+	// Warnings are things a maintainer should know that do not fail the tier (a restart while a
+	// dependency booted).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
-// UpgradeBase records which release the upgrade started from, or why there was none.
+// Gap reports whether t is a skip that does not hold its rung.
+func (t Tier) Gap() bool { return t.Status == Skip && !t.Declared }
+
+// App is one app the run created: the fresh install of the PR head, and the app upgraded from
+// the base to the head. Each must be created exactly once (one `abra app new`).
+type App struct {
+	Role   string `json:"role"` // RoleFresh or RoleUpgrade
+	Domain string `json:"domain"`
+	AppNew int    `json:"app_new"`
+}
+
+// App roles.
+const (
+	RoleFresh   = "fresh"
+	RoleUpgrade = "upgrade"
+)
+
+// UpgradeBase records which release the upgrade started from, or why there was none. Reason
+// records each step of the base chain that was tried. Needs lists what the upgrade had to add
+// (secrets and env keys the head introduces), as an operator's upgrade would.
 type UpgradeBase struct {
-	Version string `json:"version,omitempty"`
-	Reason  string `json:"reason,omitempty"`
+	Version string   `json:"version,omitempty"`
+	Commit  string   `json:"commit,omitempty"`
+	Reason  string   `json:"reason,omitempty"`
+	Needs   []string `json:"needs,omitempty"`
 }
 
 // Teardown records whether the run left anything behind.
@@ -99,6 +129,7 @@ type Results struct {
 	Level       int               `json:"level"`
 	Verdict     string            `json:"verdict"`
 	Deploys     int               `json:"deploys"`
+	Apps        []App             `json:"apps"`
 	Teardown    Teardown          `json:"teardown"`
 	Manifest    map[string]string `json:"manifest"`
 	Artifacts   map[string]string `json:"artifacts"`
@@ -116,24 +147,45 @@ func (r *Results) Tier(name string) *Tier {
 	return nil
 }
 
-// Level is the highest rung such that it and every rung below it is pass or an intentional skip.
-// A rung whose tier is missing does not hold.
+// Level is the highest rung such that it and every rung below it is pass or a declared skip.
+// A rung whose tier is missing, unverified, failed or a gap does not hold.
 func Level(tiers []Tier) int {
-	byName := map[string]Status{}
+	byName := map[string]Tier{}
 	for _, t := range tiers {
-		byName[t.Name] = t.Status
+		byName[t.Name] = t
 	}
 	level := 0
 	for _, rung := range rungs {
 		for _, name := range rung {
-			s, ok := byName[name]
-			if !ok || (s != Pass && s != Skip) {
+			t, ok := byName[name]
+			if !ok || !holds(t) {
 				return level
 			}
 		}
 		level++
 	}
 	return level
+}
+
+func holds(t Tier) bool {
+	return t.Status == Pass || (t.Status == Skip && t.Declared)
+}
+
+// CappedBy returns the tier whose gap stops the level, or nil when the level is not capped by a
+// gap (it is capped by a failure, an unverified tier, or not at all).
+func CappedBy(tiers []Tier) *Tier {
+	level := Level(tiers)
+	if level >= len(rungs) {
+		return nil
+	}
+	for _, name := range rungs[level] {
+		for i := range tiers {
+			if tiers[i].Name == name && tiers[i].Gap() {
+				return &tiers[i]
+			}
+		}
+	}
+	return nil
 }
 
 // Verdict is pass only when no tier failed or went unverified and at least one tier passed;
@@ -170,11 +222,25 @@ func (r *Results) Finalize(finished time.Time) {
 		// A run that leaves things behind on the shared swarm is not a clean green.
 		r.Verdict = VerdictUnverified
 	}
-	if r.Verdict == VerdictPass && r.Deploys != 1 {
+	if r.Verdict == VerdictPass && !onceEach(r.Apps, r.Deploys) {
 		// Deploy-count guard: exactly one `abra app new` per app, or the tiers may describe
-		// different deployments than the one that was upgraded and restored.
+		// different deployments than the ones that were installed, upgraded and restored.
 		r.Verdict = VerdictUnverified
 	}
+}
+
+// onceEach is the deploy-count guard: at least one app, each created exactly once, and no
+// `app new` beyond them.
+func onceEach(apps []App, deploys int) bool {
+	if len(apps) == 0 || deploys != len(apps) {
+		return false
+	}
+	for _, a := range apps {
+		if a.AppNew != 1 {
+			return false
+		}
+	}
+	return true
 }
 
 // ExitCode maps a verdict to the plugin's exit code (DESIGN.md 3).
@@ -220,6 +286,9 @@ func ReadFile(path string) (*Results, error) {
 // results.json, summary.md or a PR comment.
 func (r *Results) Redact(mask func(string) string) {
 	r.UpgradeBase.Reason = mask(r.UpgradeBase.Reason)
+	for i := range r.UpgradeBase.Needs {
+		r.UpgradeBase.Needs[i] = mask(r.UpgradeBase.Needs[i])
+	}
 	r.FailureExcerpt = mask(r.FailureExcerpt)
 	for i := range r.Teardown.Residue {
 		r.Teardown.Residue[i] = mask(r.Teardown.Residue[i])
@@ -227,6 +296,10 @@ func (r *Results) Redact(mask func(string) string) {
 	for i := range r.Tiers {
 		t := &r.Tiers[i]
 		t.Reason = mask(t.Reason)
+		t.Lift = mask(t.Lift)
+		for j := range t.Warnings {
+			t.Warnings[j] = mask(t.Warnings[j])
+		}
 		for j := range t.Checks {
 			t.Checks[j].Detail = mask(t.Checks[j].Detail)
 		}

@@ -17,16 +17,42 @@ func Summary(r *Results) string {
 		fmt.Fprintf(&b, " · PR #%s", r.PR)
 	}
 	fmt.Fprintf(&b, " · run `%s` · app `%s` · %s\n\n", r.RunID, r.Domain, fmtSeconds(r.DurationS))
-	if r.UpgradeBase.Version != "" {
-		fmt.Fprintf(&b, "Upgrade base: `%s`\n\n", r.UpgradeBase.Version)
-	} else if r.UpgradeBase.Reason != "" {
-		fmt.Fprintf(&b, "Upgrade base: none (%s)\n\n", r.UpgradeBase.Reason)
+	switch {
+	case r.UpgradeBase.Version != "":
+		fmt.Fprintf(&b, "Upgrade base: `%s` (%s)\n\n", r.UpgradeBase.Version, cell(r.UpgradeBase.Reason))
+	case r.UpgradeBase.Commit != "":
+		fmt.Fprintf(&b, "Upgrade base: commit `%s` (%s)\n\n", short(r.UpgradeBase.Commit), cell(r.UpgradeBase.Reason))
+	case r.UpgradeBase.Reason != "":
+		fmt.Fprintf(&b, "Upgrade base: none (%s)\n\n", cell(r.UpgradeBase.Reason))
+	}
+	if len(r.UpgradeBase.Needs) > 0 {
+		fmt.Fprintf(&b, "This upgrade needs: %s\n\n", cell(strings.Join(r.UpgradeBase.Needs, ", ")))
 	}
 	b.WriteString("| tier | status | reason | time |\n|---|---|---|---|\n")
 	for _, t := range r.Tiers {
-		fmt.Fprintf(&b, "| %s | %s %s | %s | %s |\n", t.Name, icon(t.Status), t.Status, cell(t.Reason), fmtSeconds(t.DurationS))
+		status := string(t.Status)
+		if t.Gap() {
+			status = "skip (gap)"
+		}
+		fmt.Fprintf(&b, "| %s | %s %s | %s | %s |\n", t.Name, icon(t.Status), status, cell(t.Reason), fmtSeconds(t.DurationS))
 	}
-	fmt.Fprintf(&b, "\nDeploys: %d · teardown clean: %t\n", r.Deploys, r.Teardown.Clean)
+	if c := CappedBy(r.Tiers); c != nil {
+		fmt.Fprintf(&b, "\nLevel %d is capped by a gap at %s: %s.", r.Level, c.Name, cell(c.Reason))
+		if c.Lift != "" {
+			fmt.Fprintf(&b, " To lift it: %s.", cell(c.Lift))
+		}
+		b.WriteString("\n")
+	}
+	for _, t := range r.Tiers {
+		for _, w := range t.Warnings {
+			fmt.Fprintf(&b, "\n⚠️ %s: %s", t.Name, cell(w))
+		}
+	}
+	apps := make([]string, 0, len(r.Apps))
+	for _, a := range r.Apps {
+		apps = append(apps, fmt.Sprintf("%s `%s` (app new ×%d)", a.Role, a.Domain, a.AppNew))
+	}
+	fmt.Fprintf(&b, "\nApps: %s · teardown clean: %t\n", strings.Join(apps, ", "), r.Teardown.Clean)
 	if len(r.Teardown.Residue) > 0 {
 		fmt.Fprintf(&b, "Left behind: %s\n", strings.Join(r.Teardown.Residue, ", "))
 	}

@@ -19,32 +19,12 @@ func TestReadEnvFile(t *testing.T) {
 		wantErr   string
 	}{
 		{
-			name:      "plain assignments, comments and blank lines",
-			content:   "## Gitea\nTYPE=gitea\n\n#SMTP_HOST=mail\nDOMAIN=git.example\n",
-			want:      map[string]string{"TYPE": "gitea", "DOMAIN": "git.example"},
-			wantOrder: []string{"TYPE", "DOMAIN"},
+			name:      "values as abra reads them, keys in first-seen order, a later assignment wins",
+			content:   "## Gitea\nTYPE=gitea\n\n#SMTP_HOST=mail\nCOMPOSE_FILE=compose.yml\nCOMPOSE_FILE=\"$COMPOSE_FILE:compose.pg.yml\" # files\nTYPE=gitea:1.0.0\n",
+			want:      map[string]string{"TYPE": "gitea:1.0.0", "COMPOSE_FILE": "compose.yml:compose.pg.yml"},
+			wantOrder: []string{"TYPE", "COMPOSE_FILE"},
 		},
-		{
-			name:      "inline comments after whitespace are not part of the value",
-			content:   "SECRET_DB_PASSWORD_VERSION=v1 # length=32\nURL=http://x/#frag\nEMPTY= # nothing\n",
-			want:      map[string]string{"SECRET_DB_PASSWORD_VERSION": "v1", "URL": "http://x/#frag", "EMPTY": ""},
-			wantOrder: []string{"SECRET_DB_PASSWORD_VERSION", "URL", "EMPTY"},
-		},
-		{
-			name:      "quoted values and export prefixes",
-			content:   "COMPOSE_FILE=\"compose.yml:compose.smtp.yml\" # files\nexport A='x # y'\nB=\"say \\\"hi\\\"\"\n",
-			want:      map[string]string{"COMPOSE_FILE": "compose.yml:compose.smtp.yml", "A": "x # y", "B": `say "hi"`},
-			wantOrder: []string{"COMPOSE_FILE", "A", "B"},
-		},
-		{
-			name:      "a later assignment wins but keeps the first position",
-			content:   "A=1\nB=2\nA=3",
-			want:      map[string]string{"A": "3", "B": "2"},
-			wantOrder: []string{"A", "B"},
-		},
-		{name: "a line without = is an error", content: "A=1\nnonsense\n", wantErr: "line 2"},
-		{name: "an unterminated quote is an error", content: "A=\"open\n", wantErr: "unterminated"},
-		{name: "a key with a space is an error", content: "BAD KEY=1\n", wantErr: "invalid key"},
+		{name: "a line without = is an error naming the file and line", content: "A=1\nnonsense\n", wantErr: "app.env line 2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,14 +26,21 @@ type serviceState struct {
 	health string      // container health of the newest running task when not healthy
 }
 
-// failingUpdate lists the update states that mean the deployment did not take. rollback_completed
-// is among them: the service then runs the previous spec, so it can never converge on what was
-// deployed, and waiting would only burn the timeout.
+// failingUpdate lists the update states that mean the deployment did not take. rollback_started
+// must be among them: the rollback it begins takes about 70 s here, and waiting for
+// rollback_completed would only delay the verdict (or, with a short step timeout, turn a failed
+// update into a timeout). rollback_completed is among them too: the service then runs the previous
+// spec, so it can never converge on what was deployed.
 var failingUpdate = map[swarm.UpdateState]bool{
 	swarm.UpdateStatePaused:            true,
 	swarm.UpdateStateRollbackStarted:   true,
 	swarm.UpdateStateRollbackPaused:    true,
 	swarm.UpdateStateRollbackCompleted: true,
+}
+
+// updateFailed reports whether a service's update status says its deployment failed.
+func updateFailed(u *swarm.UpdateStatus) bool {
+	return u != nil && failingUpdate[u.State]
 }
 
 func (s serviceState) converged() bool {

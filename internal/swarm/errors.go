@@ -73,16 +73,42 @@ const stabilityLogLines = 3
 func (e *StabilityError) Error() string {
 	parts := make([]string, 0, len(e.Failures))
 	for _, f := range e.Failures {
-		how := fmt.Sprintf("exit %d", f.ExitCode)
-		if f.State == "rejected" {
-			how = "rejected"
-		}
-		msg := fmt.Sprintf("service %s: task failed after converging (%s at %s): %s",
-			f.Service, how, f.At.UTC().Format(time.TimeOnly), f.Err)
-		if logs := f.LastLogs; len(logs) > 0 {
-			msg += "; last logs: " + strings.Join(logs[max(0, len(logs)-stabilityLogLines):], " | ")
-		}
-		parts = append(parts, msg)
+		parts = append(parts, f.describe("task failed after converging"))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// describe is the one-line account of f: what happened (what), how it ended and when, why, and
+// its last few log lines.
+func (f TaskFailure) describe(what string) string {
+	how := fmt.Sprintf("exit %d", f.ExitCode)
+	if f.State == "rejected" {
+		how = "rejected"
+	}
+	msg := fmt.Sprintf("service %s: %s (%s at %s): %s", f.Service, what, how, f.At.UTC().Format(time.TimeOnly), f.Err)
+	if logs := f.LastLogs; len(logs) > 0 {
+		msg += "; last logs: " + strings.Join(logs[max(0, len(logs)-stabilityLogLines):], " | ")
+	}
+	return msg
+}
+
+// ImageError means a service's image could not be had: the node does not have it and pulling it
+// failed. Unreachable tells whose fault that is. False: the registry answered that the image is
+// not there for us (no such repository or tag, access denied, no build for this platform), which
+// the recipe controls. True: the registry could not be reached or did not answer usefully (DNS,
+// TCP, TLS, timeouts, rate limits, server errors, or an answer not recognised), a fault of this
+// host or the registry, never proven to be the recipe's.
+type ImageError struct {
+	Service     string // full service name, <stack>_<service>
+	Image       string // the image as the service names it
+	Reason      string // the daemon's words: the registry's answer, or why it could not be asked
+	Unreachable bool
+}
+
+func (e *ImageError) Error() string {
+	if e.Unreachable {
+		return fmt.Sprintf("service %s: image %s could not be pulled, for no reason the recipe controls "+
+			"(the registry could not be reached or did not serve it): %s", e.Service, e.Image, e.Reason)
+	}
+	return fmt.Sprintf("service %s: image %s could not be pulled: the registry answered: %s", e.Service, e.Image, e.Reason)
 }

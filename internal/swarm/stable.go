@@ -22,9 +22,12 @@ type TaskFailure struct {
 
 // FailuresSince returns the tasks of the current spec of every service of stack that failed, were
 // rejected, or exited (with a non-zero code, or at all for a service that is not a job) at or after
-// since, oldest first; an empty slice when there are none. Call it with the moment WaitConverged
-// returned to learn whether the app stayed up: a task that crashes after convergence is restarted
-// by swarm and would otherwise go unseen. Swarm keeps only the last few tasks of each replica
+// since, oldest first; an empty slice when there are none. "At or after" is judged by the time the
+// task reached that state (its status timestamp, which stays put once a task has ended), not by
+// when the task was created: a task started before since that fails after it counts. Call it with
+// Convergence.At to learn whether the app stayed up: a task that crashes after convergence is
+// restarted by swarm and would otherwise go unseen, and a restart before convergence (reported in
+// Convergence.Restarts) is not counted again. Swarm keeps only the last few tasks of each replica
 // (task history retention), so the answer covers recent failures, not an unbounded past.
 func (c *Client) FailuresSince(ctx context.Context, stack string, since time.Time) ([]TaskFailure, error) {
 	if err := validStack(stack); err != nil {

@@ -90,13 +90,14 @@ services:
     image: `+testImage+`
     command: ["serve"]
 `, nil)
-	require.NoError(t, c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: 60 * time.Second, StableFor: 5 * time.Second}),
-		"the app is up for 8 s, longer than the stability window")
-	converged := time.Now()
+	conv, err := c.WaitConvergedReport(t.Context(), stack, WaitOptions{Timeout: 60 * time.Second, StableFor: 5 * time.Second})
+	require.NoError(t, err, "the app is up for 8 s, longer than the stability window")
+	assert.Empty(t, conv.Restarts)
+	converged := conv.At
 	require.NoError(t, c.CheckStable(t.Context(), stack, converged), "nothing failed yet")
 
 	failures := awaitFailures(t, c, stack, converged, 30*time.Second)
-	err := c.CheckStable(t.Context(), stack, converged)
+	err = c.CheckStable(t.Context(), stack, converged)
 	var unstable *StabilityError
 	require.ErrorAs(t, err, &unstable, "got %v", err)
 	require.NotEmpty(t, unstable.Failures)

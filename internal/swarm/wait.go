@@ -27,7 +27,7 @@ const (
 	maxAPIErrors = 5
 )
 
-// WaitOptions tunes WaitConverged. The zero value is usable.
+// WaitOptions tunes WaitConvergedReport (and WaitConverged). The zero value is usable.
 type WaitOptions struct {
 	// Timeout bounds the wait on top of ctx; 0 means only ctx bounds it.
 	Timeout time.Duration
@@ -40,24 +40,63 @@ type WaitOptions struct {
 	// DefaultStableFor, a negative value counts tasks as soon as they run.
 	StableFor time.Duration
 	// Since is when the deployment began: task failures before it are not counted. Zero means the
-	// moment WaitConverged is called; pass the deploy's start to also count failures that happened
+	// moment the wait begins; pass the deploy's start to also count failures that happened
 	// while the deploy command ran.
 	Since time.Time
 }
 
-// WaitConverged returns nil once every service of stack runs its desired number of tasks of its
+// reportLag is how long a task's failure may take to reach the manager's task list after it
+// happened (the agent reports task states in batches). A failure that happened this long before
+// the evaluation that found a stack converged, yet was not in it, must still count as after
+// convergence: Convergence.At lies this far back (see there).
+const reportLag = 2 * time.Second
+
+// Convergence is what WaitConvergedReport learned on the way to a converged stack.
+type Convergence struct {
+	// At is the moment from which a task failure counts as one after convergence: pass it to
+	// CheckStable. It is the start of the evaluation that found the stack converged, less
+	// reportLag (a failure that happened just before may not have been visible yet), never before
+	// WaitOptions.Since, and always after every failure in Restarts, so a restart reported here
+	// is never counted again.
+	At time.Time
+	// Restarts are the failures of current-spec tasks since WaitOptions.Since that happened before
+	// convergence, oldest first: fewer than the crash threshold per service, so they are reported,
+	// not failed (swarm ignores depends_on, so an app that starts before its database exits once).
+	Restarts []TaskFailure
+}
+
+// Warnings returns one line per restart, for the run's log and summary.
+func (c Convergence) Warnings() []string {
+	var out []string
+	for _, f := range c.Restarts {
+		out = append(out, f.describe("task failed before the stack converged, swarm restarted it"))
+	}
+	return out
+}
+
+// WaitConverged is WaitConvergedReport for callers that only need to know whether the stack
+// converged.
+func (c *Client) WaitConverged(ctx context.Context, stack string, opts WaitOptions) error {
+	_, err := c.WaitConvergedReport(ctx, stack, opts)
+	return err
+}
+
+// WaitConvergedReport returns once every service of stack runs its desired number of tasks of its
 // current spec (running, and healthy where the container has a healthcheck, for opts.StableFor),
 // no update is in progress, and no task of an older spec is left that swarm still means to run
 // (see currentSpec for what makes a task current). It re-evaluates on every Docker event of the
-// stack's services and containers, and every few seconds as a safety net. It fails at once with a
+// stack's services and containers, and every few seconds as a safety net. The Convergence it
+// returns lists the tasks that failed on the way (see there).
+//
+// It fails at once with an *ImageError when a current task failed for want of its image, with a
 // *RollbackError when an update is paused or rolled back, with a *CrashLoopError when a service's
 // current tasks keep failing (counting failures since opts.Since only), and with a *TimeoutError
 // (state per service) when opts.Timeout passes or ctx ends. Other errors (the daemon stopped
 // answering) are returned wrapped. A task that fails after this returns is not its concern: see
-// CheckStable.
-func (c *Client) WaitConverged(ctx context.Context, stack string, opts WaitOptions) error {
+// CheckStable, with Convergence.At.
+func (c *Client) WaitConvergedReport(ctx context.Context, stack string, opts WaitOptions) (Convergence, error) {
 	if err := validStack(stack); err != nil {
-		return fmt.Errorf("wait for stack: %w", err)
+		return Convergence{}, fmt.Errorf("wait for stack: %w", err)
 	}
 	w := newWaiter(c, stack, opts)
 	if w.opts.Timeout > 0 {
@@ -72,12 +111,16 @@ func (c *Client) WaitConverged(ctx context.Context, stack string, opts WaitOptio
 	ticker := time.NewTicker(recheckInterval)
 	defer ticker.Stop()
 	for {
-		if done, err := w.check(ctx); done || err != nil {
-			return err
+		done, err := w.check(ctx)
+		if err != nil {
+			return Convergence{}, err
+		}
+		if done {
+			return w.convergence(ctx), nil
 		}
 		select {
 		case <-ctx.Done():
-			return w.timeout(ctx.Err())
+			return Convergence{}, w.timeout(ctx.Err())
 		case <-changed:
 		case <-ticker.C:
 		case <-w.settled():
@@ -96,6 +139,16 @@ type waiter struct {
 	states  []serviceState                   // of the last evaluation, for the timeout summary
 	summary string
 	apiErrs int
+	// evalStart and restarts belong to the last evaluation: when it began, and the current-spec
+	// failures it counted.
+	evalStart time.Time
+	restarts  []serviceTask
+}
+
+// serviceTask is a task with the service it belongs to.
+type serviceTask struct {
+	svc  swarm.Service
+	task swarm.Task
 }
 
 func newWaiter(c *Client, stack string, opts WaitOptions) *waiter {
@@ -123,6 +176,8 @@ func newWaiter(c *Client, stack string, opts WaitOptions) *waiter {
 
 // check evaluates the stack once: done when converged, a typed error when it never will.
 func (w *waiter) check(ctx context.Context) (bool, error) {
+	w.evalStart = time.Now()
+	w.restarts = w.restarts[:0]
 	snap, err := w.c.snapshot(ctx, w.stack)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -143,11 +198,18 @@ func (w *waiter) check(ctx context.Context) (bool, error) {
 	for _, svc := range snap.services {
 		st := assess(svc, snap, time.Now(), w.opts.StableFor)
 		w.states = append(w.states, st)
-		if u := svc.UpdateStatus; u != nil && failingUpdate[u.State] {
+		if updateFailed(svc.UpdateStatus) {
 			return false, w.rollback(ctx, svc, snap.tasks[svc.ID])
 		}
-		if failures := w.recordFailures(svc, snap); len(failures) >= w.opts.CrashThreshold {
+		failures := w.recordFailures(svc, snap)
+		if t, ok := newestImageFailure(failures); ok {
+			return false, w.c.imageError(ctx, svc, t)
+		}
+		if len(failures) >= w.opts.CrashThreshold {
 			return false, w.crashLoop(ctx, svc, failures)
+		}
+		for _, t := range failures {
+			w.restarts = append(w.restarts, serviceTask{svc, t})
 		}
 		converged = converged && st.converged()
 	}
@@ -227,8 +289,29 @@ func (w *waiter) settled() <-chan time.Time {
 	return time.After(time.Until(next))
 }
 
+// convergence describes the converged stack from the last evaluation (see Convergence).
+func (w *waiter) convergence(ctx context.Context) Convergence {
+	conv := Convergence{At: w.evalStart.Add(-reportLag)}
+	if conv.At.Before(w.opts.Since) {
+		conv.At = w.opts.Since
+	}
+	for _, r := range w.restarts {
+		f := w.c.taskFailure(ctx, r.svc, r.task)
+		w.log.Warn("a task failed before the stack converged", "service", f.Service, "exit_code", f.ExitCode,
+			"err", f.Err, "at", f.At)
+		conv.Restarts = append(conv.Restarts, f)
+		if !f.At.Before(conv.At) {
+			conv.At = f.At.Add(time.Nanosecond)
+		}
+	}
+	slices.SortFunc(conv.Restarts, func(a, b TaskFailure) int { return a.At.Compare(b.At) })
+	return conv
+}
+
 // rollback reports a failed update, with the newest task failure since the wait began as the
-// likely reason (of any spec: after a rollback the failed spec is no longer the current one).
+// likely reason (of any spec: after a rollback the failed spec is no longer the current one). When
+// that task failed for want of its image, the image is the error: swarm pauses or rolls back an
+// update whose new image cannot be pulled, and "update paused" would hide why.
 func (w *waiter) rollback(ctx context.Context, svc swarm.Service, tasks []swarm.Task) error {
 	u := svc.UpdateStatus
 	e := &RollbackError{Service: svc.Spec.Name, State: string(u.State), Message: u.Message}
@@ -239,6 +322,9 @@ func (w *waiter) rollback(ctx context.Context, svc swarm.Service, tasks []swarm.
 			(newest == nil || t.Status.Timestamp.After(newest.Status.Timestamp)) {
 			newest = &tasks[i]
 		}
+	}
+	if newest != nil && imageFailure(newest.Status.Err) {
+		return w.c.imageError(ctx, svc, *newest)
 	}
 	if newest != nil {
 		e.TaskErr = newest.Status.Err

@@ -76,7 +76,7 @@ type imageSpec struct {
 	dockerfile string
 }
 
-// BuildImages builds the sample app images (SampleImages) and the front door image
+// BuildImages builds the app images (SampleImages, NotesImages) and the front door image
 // (FrontDoorImage) with the legacy builder, from static binaries FROM scratch. An image whose
 // inputs are unchanged is left alone, so calling it again is cheap. It holds a host-wide lock
 // while building, so concurrent test processes do not build the same tags at once.
@@ -105,10 +105,8 @@ func BuildImages(ctx context.Context) error {
 		return fmt.Errorf("build images: %w (install Debian's busybox-static)", err)
 	}
 	var specs []imageSpec
-	for _, tag := range SampleImages() {
-		version := strings.TrimPrefix(tag, "ccci-sample:")
-		specs = append(specs, imageSpec{tag: tag, dockerfile: "FROM scratch\nCOPY app /app\nCOPY busybox /bin/sh\n" +
-			"ENV APP_VERSION=" + version + "\nEXPOSE 8080\nCMD [\"/app\", \"serve\"]\n"})
+	for _, tag := range append(SampleImages(), NotesImages()...) {
+		specs = append(specs, appImage(tag))
 	}
 	specs = append(specs, imageSpec{tag: FrontDoorImage, dockerfile: "FROM scratch\nCOPY frontdoor /frontdoor\n" +
 		"EXPOSE 80\nENTRYPOINT [\"/frontdoor\"]\n"})
@@ -118,6 +116,18 @@ func BuildImages(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// appImage is one image of the sample app binary: /app, with busybox as /bin/sh for hooks and
+// entrypoint scripts. The tag's version is the app's APP_VERSION; the db image runs `app db` on
+// its store in /var/lib/notes-db, as a database image has its data directory built in.
+func appImage(tag string) imageSpec {
+	_, version, _ := strings.Cut(tag, ":")
+	df := "FROM scratch\nCOPY app /app\nCOPY busybox /bin/sh\nENV APP_VERSION=" + version + "\n"
+	if tag == notesDBImage {
+		return imageSpec{tag: tag, dockerfile: df + "ENV DATA_DIR=/var/lib/notes-db\nEXPOSE 7000\nCMD [\"/app\", \"db\"]\n"}
+	}
+	return imageSpec{tag: tag, dockerfile: df + "EXPOSE 8080\nCMD [\"/app\", \"serve\"]\n"}
 }
 
 // buildImage builds one image unless an image with the same input hash already carries the tag.

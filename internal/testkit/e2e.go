@@ -64,17 +64,28 @@ func (h Host) EnvPath(domain string) string {
 	return filepath.Join(h.AbraDir, "servers", "default", domain+".env")
 }
 
-// PluginEnv is the plugin's environment as Drone would pass it for the sample recipe at src, ref
-// and pr on host h, with the FAKE abra first on PATH; extra entries come last and win.
+// PluginEnv is the plugin's environment as Drone would pass it for the recipe repo at src, ref
+// and pr on host h, with the FAKE abra first on PATH; extra entries come last and win. The recipe
+// is named by its repo's directory, as abra names a recipe (MakeRecipe into .../sample,
+// MakeNotesRecipe into .../notes); a src that does not exist runs as the sample recipe.
 func (e E2E) PluginEnv(h Host, src, ref, pr string, extra ...string) []string {
 	env := append(os.Environ(),
 		"PATH="+e.BinDir+":"+os.Getenv("PATH"),
-		"PLUGIN_RECIPE="+RecipeName, "PLUGIN_SRC="+src, "PLUGIN_REF="+ref, "PLUGIN_PR="+pr,
+		"PLUGIN_RECIPE="+RepoRecipe(src), "PLUGIN_SRC="+src, "PLUGIN_REF="+ref, "PLUGIN_PR="+pr,
 		"CCCI_APP_LOCK_DIR="+h.LockDir, "CCCI_RUNS_DIR="+h.RunsDir, "CCCI_ABRA_DIR="+h.AbraDir,
 		"CCCI_OVERLAYS_DIR="+e.Overlays, "CCCI_DOMAIN_SUFFIX="+h.Suffix, "CCCI_FRONTDOOR_URL="+e.FrontDoor,
 		"CCCI_STEP_TIMEOUT=4m", "CCCI_READY_TIMEOUT=20s", "CCCI_DEADLINE=7m", "DRONE_BUILD_NUMBER=",
 	)
 	return append(env, extra...)
+}
+
+// RepoRecipe is the name of the recipe whose repo is at src: the directory's name, or RecipeName
+// when src does not exist.
+func RepoRecipe(src string) string {
+	if _, err := os.Stat(src); err != nil {
+		return RecipeName
+	}
+	return filepath.Base(src)
 }
 
 // String describes the prepared environment for a failing setup's message.

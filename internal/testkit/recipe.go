@@ -10,14 +10,29 @@ import (
 	"strings"
 )
 
+// commit is one commit of a generated recipe repo.
+type commit struct {
+	branch  string            // branch it is committed on; a new branch starts at the current HEAD
+	tree    map[string]string // every file, path -> content
+	message string
+	tag     string // annotated release tag on it, "" for none
+}
+
 // MakeRecipe creates the sample recipe's git repo in dir (created if missing, must not already be
 // a repo): commit 1 tagged annotated Tag1, commit 2 tagged annotated Tag2, and commit 3, the
-// untagged PR head, broken as variant v says. Dates and identities are fixed, so the same variant
-// always yields the same SHAs; no git config of the user is read.
+// untagged PR head, as variant v says (a few variants change the releases or the history too:
+// NoRelease, FixedHeadBrokenBase, SideBranchRelease). Dates and identities are fixed, so the same
+// variant always yields the same SHAs; no git config of the user is read.
 func MakeRecipe(dir string, v Variant) (Recipe, error) {
 	if _, ok := ParseVariant(string(v)); !ok {
 		return Recipe{}, fmt.Errorf("make recipe: unknown variant %q", v)
 	}
+	return makeRepo(dir, RecipeName, samplePlan(v))
+}
+
+// makeRepo commits plan in order into a new repo at dir; the last commit is the PR head and must
+// be on main, the default branch.
+func makeRepo(dir, name string, plan []commit) (Recipe, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return Recipe{}, fmt.Errorf("make recipe in %s: %w", dir, err)
@@ -32,42 +47,47 @@ func MakeRecipe(dir string, v Variant) (Recipe, error) {
 	if _, err := g.run(0, "init", "-q", "-b", "main"); err != nil {
 		return Recipe{}, err
 	}
-	var prev map[string]string
-	tags := []string{Tag1, Tag2}
-	for n := 1; n <= 3; n++ {
-		tree := recipeTree(n, v)
-		if err := writeTree(abs, prev, tree); err != nil {
+	tips := map[string]map[string]string{} // branch -> tree at its tip
+	current := "main"
+	var tags []string
+	for i, c := range plan {
+		n := i + 1
+		if c.branch != current {
+			args := []string{"checkout", "-q", c.branch}
+			if _, exists := tips[c.branch]; !exists {
+				args = []string{"checkout", "-q", "-b", c.branch}
+				tips[c.branch] = tips[current]
+			}
+			if _, err := g.run(n, args...); err != nil {
+				return Recipe{}, err
+			}
+			current = c.branch
+		}
+		if err := writeTree(abs, tips[current], c.tree); err != nil {
 			return Recipe{}, fmt.Errorf("make recipe commit %d: %w", n, err)
 		}
-		prev = tree
+		tips[current] = c.tree
 		if _, err := g.run(n, "add", "-A"); err != nil {
 			return Recipe{}, err
 		}
-		if _, err := g.run(n, "commit", "-q", "-m", commitMessage(n, v)); err != nil {
+		if _, err := g.run(n, "commit", "-q", "-m", c.message); err != nil {
 			return Recipe{}, err
 		}
-		if n <= len(tags) {
-			t := tags[n-1]
-			if _, err := g.run(n, "tag", "-a", t, "-m", "Release "+t); err != nil {
+		if c.tag != "" {
+			if _, err := g.run(n, "tag", "-a", c.tag, "-m", "Release "+c.tag); err != nil {
 				return Recipe{}, err
 			}
+			tags = append(tags, c.tag)
 		}
 	}
-	head, err := g.run(3, "rev-parse", "HEAD")
+	if current != "main" {
+		return Recipe{}, fmt.Errorf("make recipe %s: the PR head must be on main, not %s", name, current)
+	}
+	head, err := g.run(len(plan), "rev-parse", "HEAD")
 	if err != nil {
 		return Recipe{}, err
 	}
-	return Recipe{Name: RecipeName, Src: abs, Head: head, Tags: tags}, nil
-}
-
-func commitMessage(n int, v Variant) string {
-	switch n {
-	case 1:
-		return "Initial sample recipe (ccci-sample 1.0.0)"
-	case 2:
-		return "Upgrade to ccci-sample 2.0.0"
-	}
-	return fmt.Sprintf("PR head: ccci-sample 2.1.0 (variant %s)", v)
+	return Recipe{Name: name, Src: abs, Head: head, Tags: tags}, nil
 }
 
 // writeTree makes dir hold exactly tree's files, removing those of prev that tree lacks.
@@ -105,7 +125,7 @@ type gitRepo struct{ dir string }
 
 // run runs git with commit n's fixed date (n=0: the first date) and returns trimmed stdout.
 func (g gitRepo) run(n int, args ...string) (string, error) {
-	date := fmt.Sprintf("2024-0%d-01T12:00:00Z", max(n, 1))
+	date := fmt.Sprintf("2024-%02d-01T12:00:00Z", max(n, 1))
 	cmd := exec.Command("git", args...)
 	cmd.Dir = g.dir
 	cmd.Env = append(os.Environ(),

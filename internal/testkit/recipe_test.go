@@ -197,3 +197,149 @@ func TestMakeRecipeRefusesAnUnknownVariantAndAnExistingRepo(t *testing.T) {
 	_, err = MakeRecipe(dir, Good)
 	assert.ErrorContains(t, err, "already a git repo")
 }
+
+// everyRev is the two releases and the head of a sample recipe with the usual history.
+var everyRev = []string{Tag1, Tag2, "HEAD"}
+
+func appEnv(t *testing.T, dir, rev string) []string {
+	t.Helper()
+	text, ok := showFile(t, dir, rev, "compose.yml")
+	require.True(t, ok, rev)
+	return parseCompose(t, text).Services["app"].Environment
+}
+
+func TestMakeRecipeCaseVariantsAreWhatTheirCommentsSay(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		variant Variant
+		check   func(t *testing.T, dir string, r Recipe)
+	}{
+		{"no backup labels on any commit", NoBackupLabels, func(t *testing.T, dir string, _ Recipe) {
+			for _, rev := range everyRev {
+				text, _ := showFile(t, dir, rev, "compose.yml")
+				assert.NotContains(t, text, "backupbot", rev)
+			}
+		}},
+		{"no release: no tag and no release note", NoRelease, func(t *testing.T, dir string, r Recipe) {
+			assert.Empty(t, r.Tags)
+			assert.Empty(t, gitOut(t, dir, "tag"))
+			assert.Empty(t, gitOut(t, dir, "ls-tree", "--name-only", "HEAD", "release/"))
+			assert.Equal(t, "3", gitOut(t, dir, "rev-list", "--count", "HEAD"))
+		}},
+		{"a placeholder base URL on the head only", PlaceholderRedirect, func(t *testing.T, dir string, _ Recipe) {
+			assert.Contains(t, appEnv(t, dir, "HEAD"), "APP_BASE_URL=https://sample.example.com")
+			assert.NotContains(t, appEnv(t, dir, Tag2), "APP_BASE_URL=https://sample.example.com")
+		}},
+		{"an SSO login URL on every commit", SSORedirect, func(t *testing.T, dir string, _ Recipe) {
+			for _, rev := range everyRev {
+				assert.Contains(t, appEnv(t, dir, rev), "APP_LOGIN_URL=https://sso.example.org/login", rev)
+			}
+		}},
+		{"the head migrates before serving", FreshInstallBroken, func(t *testing.T, dir string, _ Recipe) {
+			text, _ := showFile(t, dir, "HEAD", "compose.yml")
+			assert.Equal(t, []string{"/bin/sh", "-c", "/app migrate && exec /app serve"}, parseCompose(t, text).Services["app"].Command)
+		}},
+		{"the newest release crash-loops and the head serves", FixedHeadBrokenBase, func(t *testing.T, dir string, _ Recipe) {
+			for rev, want := range map[string]string{Tag1: "serve", Tag2: "crash", "HEAD": "serve"} {
+				text, _ := showFile(t, dir, rev, "compose.yml")
+				assert.Equal(t, []string{"/app", want}, parseCompose(t, text).Services["app"].Command, rev)
+			}
+		}},
+		{"the head's .env.sample has no DOMAIN", NoDomain, func(t *testing.T, dir string, _ Recipe) {
+			env, _ := showFile(t, dir, "HEAD", ".env.sample")
+			assert.NotRegexp(t, `(?m)^DOMAIN=`, env)
+			env, _ = showFile(t, dir, Tag2, ".env.sample")
+			assert.Regexp(t, `(?m)^DOMAIN=sample\.example\.com$`, env)
+		}},
+		{"today's per-volume backup label on every commit", VolumeSpecLabels, func(t *testing.T, dir string, _ Recipe) {
+			for _, rev := range everyRev {
+				text, _ := showFile(t, dir, rev, "compose.yml")
+				doc := parseCompose(t, text)
+				v, ok := label(doc, "backupbot.backup.volumes.data.path")
+				assert.True(t, ok, rev)
+				assert.Equal(t, "dump", v, rev)
+				_, ok = label(doc, "backupbot.backup.path")
+				assert.False(t, ok, "no legacy label (%s)", rev)
+			}
+		}},
+		{"the head adds a secret with a length and a required env key", NewSecretAndEnv, func(t *testing.T, dir string, _ Recipe) {
+			env, _ := showFile(t, dir, "HEAD", ".env.sample")
+			assert.Contains(t, env, "SECRET_ADMIN_TOKEN_VERSION=v1 # length=48\n")
+			assert.Contains(t, env, "\nADMIN_EMAIL=admin@sample.example.com\n")
+			text, _ := showFile(t, dir, "HEAD", "compose.yml")
+			doc := parseCompose(t, text)
+			assert.Contains(t, doc.Services["app"].Secrets, NewSecret)
+			assert.Equal(t, "${STACK_NAME}_admin_token_${SECRET_ADMIN_TOKEN_VERSION}", doc.Secrets[NewSecret].Name)
+			assert.Contains(t, doc.Services["app"].Environment, "ADMIN_EMAIL=${ADMIN_EMAIL:?set ADMIN_EMAIL in the app's .env}")
+			base, _ := showFile(t, dir, Tag2, ".env.sample")
+			assert.NotContains(t, base, "ADMIN")
+		}},
+		{"the app fails its first start on every commit", BootRestart, func(t *testing.T, dir string, _ Recipe) {
+			for _, rev := range everyRev {
+				assert.Contains(t, appEnv(t, dir, rev), "APP_FAIL_ONCE=1", rev)
+			}
+		}},
+		{"the head dumps the wrong store", EmptyValidDump, func(t *testing.T, dir string, _ Recipe) {
+			text, _ := showFile(t, dir, "HEAD", "compose.yml")
+			v, _ := label(parseCompose(t, text), "backupbot.backup.pre-hook")
+			assert.Equal(t, "DATA_DIR=/data/v2 /app dump /data/dump/dump.json", v)
+		}},
+		{"a newer release on a side branch is not an ancestor of the head", SideBranchRelease, func(t *testing.T, dir string, r Recipe) {
+			assert.Equal(t, []string{Tag1, SideTag}, r.Tags)
+			assert.Equal(t, "main", gitOut(t, dir, "rev-parse", "--abbrev-ref", "HEAD"))
+			assert.Equal(t, gitOut(t, dir, "rev-parse", SideTag+"^{commit}"), gitOut(t, dir, "rev-parse", "next"))
+			assert.Equal(t, gitOut(t, dir, "rev-parse", Tag1+"^{commit}"), gitOut(t, dir, "rev-parse", "HEAD~1"))
+			err := exec.Command("git", "-C", dir, "merge-base", "--is-ancestor", SideTag, "HEAD").Run()
+			assert.Error(t, err, "the side release must not be an ancestor of the head")
+			text, _ := showFile(t, dir, SideTag, "compose.yml")
+			assert.Equal(t, []string{"store:/data"}, parseCompose(t, text).Services["app"].Volumes)
+			assert.Equal(t, "release/"+Tag1, gitOut(t, dir, "ls-tree", "--name-only", "-r", "HEAD", "release/"))
+			assert.Empty(t, gitOut(t, dir, "status", "--porcelain"))
+		}},
+		{"DOCKER_HOST in .env.sample and the app's env on every commit", DockerHostInEnv, func(t *testing.T, dir string, _ Recipe) {
+			for _, rev := range everyRev {
+				env, _ := showFile(t, dir, rev, ".env.sample")
+				assert.Contains(t, env, "\nDOCKER_HOST=tcp://socket-proxy:2375\n", rev)
+				assert.Contains(t, appEnv(t, dir, rev), "DOCKER_HOST=${DOCKER_HOST}", rev)
+			}
+		}},
+		{"the head names an image that exists nowhere", MissingImage, func(t *testing.T, dir string, _ Recipe) {
+			text, _ := showFile(t, dir, "HEAD", "compose.yml")
+			assert.Equal(t, MissingImageTag, parseCompose(t, text).Services["app"].Image)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			r, err := MakeRecipe(dir, tc.variant)
+			require.NoError(t, err)
+			assert.Equal(t, r.Head, gitOut(t, dir, "rev-parse", "HEAD"))
+			assert.Empty(t, gitOut(t, dir, "tag", "--points-at", "HEAD"), "the PR head is untagged")
+			tc.check(t, dir, r)
+		})
+	}
+}
+
+func TestEveryVariantsCommitsParse(t *testing.T) {
+	t.Parallel()
+	for _, v := range Variants() {
+		t.Run(string(v), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			r, err := MakeRecipe(dir, v)
+			require.NoError(t, err)
+			for _, rev := range append(append([]string(nil), r.Tags...), "HEAD") {
+				if v == BrokenCompose && rev == "HEAD" {
+					continue
+				}
+				text, ok := showFile(t, dir, rev, "compose.yml")
+				require.True(t, ok, rev)
+				doc := parseCompose(t, text)
+				assert.Contains(t, doc.Services, "app", rev)
+				assert.NotEmpty(t, doc.Services["app"].Image, rev)
+			}
+		})
+	}
+}

@@ -3,8 +3,13 @@
 //
 // Nothing here is used by a production binary. It provides:
 //   - MakeRecipe: a git repo of the "sample" recipe, shaped like a real Co-op Cloud recipe, in a
-//     good variant and in known-bad variants that must fail at exactly one tier;
-//   - BuildImages: the sample app images (ccci-sample:<version>) and the fake front door image;
+//     good variant, in known-bad variants that must fail at exactly one tier, and in variants
+//     that hold one case of issue 7 each (a gap, a redirect, a history, an env file);
+//   - MakeNotesRecipe: the "notes" recipe, written the way maintained Co-op Cloud recipes are
+//     today (app, db and worker, chained COMPOSE_FILE, abra.sh config versions, a golang-templated
+//     config, anchors, per-volume backup labels with dump and restore hooks);
+//   - BuildImages: the app images (ccci-sample:<version>, ccci-notes:<version>, ccci-notes-db) and
+//     the fake front door image;
 //   - BuildFakeAbra: the FAKE abra binary (./fakeabra), which really deploys with
 //     `docker stack deploy` and implements backupbot's label semantics;
 //   - EnsureFrontDoor: the FAKE front door (a traefik stand-in, ./frontdoor) as swarm stack
@@ -14,10 +19,12 @@ package testkit
 // RecipeName is the name of the generated sample recipe (its directory under $ABRA_DIR/recipes).
 const RecipeName = "sample"
 
-// Variant selects how the sample recipe's PR head (and for Fallback every commit) is broken.
+// Variant selects how the sample recipe differs from Good: its PR head, every commit, or its
+// history, as each variant's comment says.
 type Variant string
 
-// The variants. Good is the control; each known-bad variant must make cc-ci fail at one tier.
+// The variants. Good is the control; each known-bad variant must make cc-ci fail at one tier; the
+// others (from NoBackupLabels on) hold one case each of issue 7, good or bad.
 const (
 	// Good: the PR head upgrades the image to 2.1.0 and changes nothing else.
 	Good Variant = "good"
@@ -38,12 +45,52 @@ const (
 	NoEnvSample Variant = "no-env-sample"
 	// LongSecretName: the head declares a secret whose docker name exceeds 64 characters.
 	LongSecretName Variant = "long-secret-name"
+
+	// NoBackupLabels: no commit has a backupbot label (the backup tier has nothing to run).
+	NoBackupLabels Variant = "no-backup-labels"
+	// NoRelease: the same three commits with no tag and no release notes at all.
+	NoRelease Variant = "no-release"
+	// PlaceholderRedirect: the head wires APP_BASE_URL to the .env.sample placeholder
+	// (PlaceholderURL), so / answers 302 to https://sample.example.com/ under the app's domain.
+	PlaceholderRedirect Variant = "placeholder-redirect"
+	// SSORedirect: every commit puts the app behind single sign-on: / answers 302 to SSOLoginURL.
+	SSORedirect Variant = "sso-redirect"
+	// FreshInstallBroken: the head runs `/app migrate` before serving, which fails on an empty
+	// volume: a first boot crash-loops, an upgraded app (whose store exists) works.
+	FreshInstallBroken Variant = "fresh-install-broken"
+	// FixedHeadBrokenBase: the newest release (Tag2) crash-loops; the head fixes it.
+	FixedHeadBrokenBase Variant = "fixed-head-broken-base"
+	// NoDomain: the head's .env.sample has no DOMAIN line.
+	NoDomain Variant = "no-domain"
+	// VolumeSpecLabels: every commit declares its backup with today's spec,
+	// backupbot.backup.volumes.data.path=dump, instead of the legacy backupbot.backup.path.
+	VolumeSpecLabels Variant = "volume-spec-labels"
+	// NewSecretAndEnv: the head adds the secret NewSecret (`# length=48`) and the required env
+	// NewEnv (`${ADMIN_EMAIL:?...}`): an upgrade that does not add both cannot deploy.
+	NewSecretAndEnv Variant = "new-secret-and-env"
+	// BootRestart: every commit's app exits 1 on its first start on a volume (APP_FAIL_ONCE=1),
+	// like an app that starts before its database, and runs fine once restarted.
+	BootRestart Variant = "boot-restart"
+	// EmptyValidDump: the head's backup pre-hook dumps the wrong store: a valid `{}` that loads
+	// without error and restores nothing.
+	EmptyValidDump Variant = "empty-valid-dump"
+	// SideBranchRelease: Tag1 on main, SideTag (newer than the head, data in another volume) on a
+	// side branch "next", and the head on main: only Tag1 is a valid upgrade base.
+	SideBranchRelease Variant = "side-branch-release"
+	// DockerHostInEnv: every commit's .env.sample sets DOCKER_HOST (a socket-proxy address the
+	// app uses), which must never steer the CI's own docker.
+	DockerHostInEnv Variant = "docker-host-in-env"
+	// MissingImage: the head names MissingImageTag, an image that exists nowhere.
+	MissingImage Variant = "missing-image"
 )
 
 // Variants lists every variant, Good first.
 func Variants() []Variant {
 	return []Variant{Good, UpgradeLosesData, EmptyDump, RestoreNoop, CrashLoop, Fallback,
-		BrokenCompose, NoEnvSample, LongSecretName}
+		BrokenCompose, NoEnvSample, LongSecretName,
+		NoBackupLabels, NoRelease, PlaceholderRedirect, SSORedirect, FreshInstallBroken,
+		FixedHeadBrokenBase, NoDomain, VolumeSpecLabels, NewSecretAndEnv, BootRestart,
+		EmptyValidDump, SideBranchRelease, DockerHostInEnv, MissingImage}
 }
 
 // ParseVariant returns the variant named s, or false when there is none.
@@ -75,7 +122,7 @@ const (
 	HeadVersion = "0.3.0+2.1.0"
 )
 
-// SampleImages returns the app image tags BuildImages produces, one per upstream version.
+// SampleImages returns the sample app image tags BuildImages produces, one per upstream version.
 func SampleImages() []string {
 	return []string{"ccci-sample:1.0.0", "ccci-sample:2.0.0", "ccci-sample:2.1.0"}
 }

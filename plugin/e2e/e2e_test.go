@@ -53,7 +53,9 @@ type run struct {
 	code    int
 	output  string
 	results *results.Results
-	domain  string
+	domain  string // the fresh install's
+	// upgradeDomain is the app installed at the base and upgraded to the head.
+	upgradeDomain string
 }
 
 // runPlugin runs the plugin on a recipe repo at ref, as Drone would (settings in PLUGIN_* env).
@@ -66,7 +68,8 @@ func runPlugin(t *testing.T, src, ref, pr string) run {
 	cmd := exec.CommandContext(ctx, env.Bins["cc-ci-plugin"])
 	cmd.Env = env.PluginEnv(h, src, ref, pr)
 	out, err := cmd.CombinedOutput()
-	r := run{code: cmd.ProcessState.ExitCode(), output: string(out), domain: naming.Domain("sample", pr, ref, suffix)}
+	r := run{code: cmd.ProcessState.ExitCode(), output: string(out), domain: naming.Domain(recipeName(src), pr, ref, suffix),
+		upgradeDomain: naming.UpgradeDomain(recipeName(src), pr, ref, suffix)}
 	if err != nil && r.code < 0 {
 		t.Fatalf("plugin did not run: %v\n%s", err, out)
 	}
@@ -81,9 +84,20 @@ func runPlugin(t *testing.T, src, ref, pr string) run {
 			t.Logf("plugin output:\n%s", r.output)
 		}
 	})
-	assertNothingLeft(t, naming.Stack(r.domain))
-	assert.NoFileExists(t, h.EnvPath(r.domain), "the app's .env must be removed")
+	for _, d := range []string{r.domain, r.upgradeDomain} {
+		assertNothingLeft(t, naming.Stack(d))
+		assert.NoFileExists(t, h.EnvPath(d), "the app's .env must be removed")
+	}
 	return r
+}
+
+// recipeName is the recipe a test repo holds: its directory's name (the sample recipe when the
+// source does not exist: the plugin is then run as the sample recipe by PluginEnv).
+func recipeName(src string) string {
+	if _, err := os.Stat(src); err != nil {
+		return testkit.RecipeName
+	}
+	return filepath.Base(src)
 }
 
 // assertNothingLeft checks the swarm holds nothing of the stack: services, volumes, secrets,
@@ -124,7 +138,11 @@ func TestGoodRecipePassesAtLevel3(t *testing.T) {
 	require.NotNil(t, r.results)
 	assert.Equal(t, results.VerdictPass, r.results.Verdict)
 	assert.Equal(t, 3, r.results.Level)
-	assert.Equal(t, 1, r.results.Deploys, "exactly one app new")
+	assert.Equal(t, 2, r.results.Deploys, "exactly one app new per app")
+	require.Len(t, r.results.Apps, 2)
+	for _, a := range r.results.Apps {
+		assert.Equal(t, 1, a.AppNew, "%s app created exactly once", a.Role)
+	}
 	assert.Equal(t, "0.2.0+2.0.0", r.results.UpgradeBase.Version)
 	assert.True(t, r.results.Teardown.Clean)
 	for _, name := range []string{results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore} {
@@ -147,7 +165,7 @@ func TestKnownBadRecipesFailAtTheRightTier(t *testing.T) {
 		{"an upgrade that loses the data written before it fails UPGRADE", testkit.UpgradeLosesData, results.TierUpgrade, "the upgrade loses data", 1},
 		{"a backup hook that writes an empty dump fails RESTORE", testkit.EmptyDump, results.TierRestore, "restore", 2},
 		{"a restore that leaves the mutated data in place fails RESTORE", testkit.RestoreNoop, results.TierRestore, `left the live \(mutated\) data in place`, 2},
-		{"a head image that crash-loops fails UPGRADE fast", testkit.CrashLoop, results.TierUpgrade, `crash|non-zero exit`, 1},
+		{"a head image that crash-loops fails INSTALL (the fresh install of the head) fast", testkit.CrashLoop, results.TierInstall, `crash|non-zero exit`, 0},
 		{"an app serving a proxy fallback page fails INSTALL", testkit.Fallback, results.TierInstall, "not the app's own", 0},
 		{"a compose.yml that does not parse fails INSTALL naming the file", testkit.BrokenCompose, results.TierInstall, `compose\.yml does not parse as YAML`, 0},
 		{"a missing .env.sample fails INSTALL naming the file", testkit.NoEnvSample, results.TierInstall, `\.env\.sample is missing`, 0},

@@ -12,64 +12,52 @@ import (
 	"coopcloud.tech/cc-ci/internal/results"
 )
 
-// abraExit is abra exiting non-zero with output, as the real client reports it.
-func abraExit(args []string, output string) error {
-	return &abra.Error{Args: args, ExitCode: 1, Output: output, Err: fmt.Errorf("exit status 1")}
-}
-
 func TestAbraErrors(t *testing.T) {
 	t.Parallel()
-	deployArgs := []string{"app", "deploy", testDomain, "--no-input"}
+	deployArgs := []string{"app", "deploy", freshDomain, "--chaos", "--no-input"}
 	tests := []struct {
 		name        string
-		errs        map[string][]error
+		errs        map[string]map[string][]error // domain -> command -> per call
 		tier        string
 		want        results.Status
 		wantReason  string
 		wantExcerpt string
 		wantLog     []string
+		wantApps    []results.App
 	}{
 		{name: "a deploy that times out leaves install unverified, not failed",
-			errs: map[string][]error{abra.CmdAppDeploy: {&abra.Error{Args: deployArgs, ExitCode: -1, Timeout: true,
-				Output: "waiting for services to converge", Err: context.DeadlineExceeded}}},
+			errs: map[string]map[string][]error{freshDomain: {abra.CmdAppDeploy: {&abra.Error{Args: deployArgs, ExitCode: -1, Timeout: true,
+				Output: "waiting for services to converge", Err: context.DeadlineExceeded}}}},
 			tier: results.TierInstall, want: results.Unverified, wantReason: "deploy: abra app deploy",
-			wantExcerpt: "waiting for services to converge",
-			wantLog:     []string{"app new " + testBase, "deploy " + testBase}},
+			wantExcerpt: "waiting for services to converge", wantLog: goodLog[:2], wantApps: bothApps[:1]},
 		{name: "a deploy where abra exits 1 fails install with abra's output as the excerpt",
-			errs: map[string][]error{abra.CmdAppDeploy: {abraExit(deployArgs, "FATA unable to deploy: service app: invalid mount config")}},
+			errs: map[string]map[string][]error{freshDomain: {abra.CmdAppDeploy: {exit(deployArgs, "FATA unable to deploy: service app: invalid mount config")}}},
 			tier: results.TierInstall, want: results.Fail, wantReason: "exit code 1: FATA unable to deploy",
-			wantExcerpt: "FATA unable to deploy: service app: invalid mount config",
-			wantLog:     []string{"app new " + testBase, "deploy " + testBase}},
+			wantExcerpt: "FATA unable to deploy: service app: invalid mount config", wantLog: goodLog[:2], wantApps: bothApps[:1]},
 		{name: "app new where abra exits 1 fails install before any deploy",
-			errs: map[string][]error{abra.CmdAppNew: {abraExit([]string{"app", "new"}, "FATA unknown version 9.9.9")}},
-			tier: results.TierInstall, want: results.Fail, wantReason: "FATA unknown version 9.9.9",
-			wantExcerpt: "FATA unknown version 9.9.9",
-			wantLog:     []string{"app new " + testBase}},
+			errs: map[string]map[string][]error{freshDomain: {abra.CmdAppNew: {exit([]string{"app", "new"}, "FATA .env.sample: DOMAIN is missing")}}},
+			tier: results.TierInstall, want: results.Fail, wantReason: "FATA .env.sample: DOMAIN is missing",
+			wantExcerpt: "FATA .env.sample: DOMAIN is missing", wantLog: goodLog[:1], wantApps: bothApps[:1]},
 		{name: "abra missing from the runner leaves install unverified",
-			errs: map[string][]error{abra.CmdAppNew: {fmt.Errorf("abra app new: %w: \"abra\" is not on PATH", abra.ErrNotFound)}},
-			tier: results.TierInstall, want: results.Unverified, wantReason: "abra not found",
-			wantLog: []string{"app new " + testBase}},
-		{name: "a chaos deploy where abra exits 1 fails upgrade with abra's output as the excerpt",
-			errs: map[string][]error{abra.CmdAppDeploy: {nil, abraExit(deployArgs, "FATA secret db_password_v2 not found")}},
+			errs: map[string]map[string][]error{freshDomain: {abra.CmdAppNew: {fmt.Errorf("abra app new: %w: \"abra\" is not on PATH", abra.ErrNotFound)}}},
+			tier: results.TierInstall, want: results.Unverified, wantReason: "abra not found", wantLog: goodLog[:1], wantApps: bothApps[:1]},
+		{name: "the upgrade's chaos deploy where abra exits 1 fails upgrade with abra's output as the excerpt",
+			errs: map[string]map[string][]error{upgradeDomain: {abra.CmdAppDeploy: {nil, exit(deployArgs, "FATA secret db_password_v2 not found")}}},
 			tier: results.TierUpgrade, want: results.Fail, wantReason: "exit code 1: FATA secret db_password_v2 not found",
-			wantExcerpt: "FATA secret db_password_v2 not found",
-			wantLog:     []string{"app new " + testBase, "deploy " + testBase, "deploy chaos"}},
+			wantExcerpt: "FATA secret db_password_v2 not found", wantLog: goodLog[:5], wantApps: bothApps},
 		{name: "a backup where abra exits 1 fails backup and never restores",
-			errs: map[string][]error{abra.CmdBackupCreate: {abraExit([]string{"app", "backup", "create"}, "FATA backupbot: no such container")}},
+			errs: map[string]map[string][]error{upgradeDomain: {abra.CmdBackupCreate: {exit([]string{"app", "backup", "create"}, "FATA backupbot: no such container")}}},
 			tier: results.TierBackup, want: results.Fail, wantReason: "backupbot: no such container",
-			wantExcerpt: "FATA backupbot: no such container",
-			wantLog:     []string{"app new " + testBase, "deploy " + testBase, "deploy chaos", "backup create"}},
+			wantExcerpt: "FATA backupbot: no such container", wantLog: goodLog[:6], wantApps: bothApps},
 		{name: "a restore where abra exits 1 fails restore with abra's output as the excerpt",
-			errs: map[string][]error{abra.CmdRestore: {abraExit([]string{"app", "restore"}, "FATA restic: repository is empty")}},
+			errs: map[string]map[string][]error{upgradeDomain: {abra.CmdRestore: {exit([]string{"app", "restore"}, "FATA restic: repository is empty")}}},
 			tier: results.TierRestore, want: results.Fail, wantReason: "restic: repository is empty",
-			wantExcerpt: "FATA restic: repository is empty",
-			wantLog:     []string{"app new " + testBase, "deploy " + testBase, "deploy chaos", "backup create", "restore"}},
+			wantExcerpt: "FATA restic: repository is empty", wantLog: goodLog, wantApps: bothApps},
 		{name: "a restore that times out is unverified",
-			errs: map[string][]error{abra.CmdRestore: {&abra.Error{Args: []string{"app", "restore"}, ExitCode: -1, Timeout: true,
-				Output: "restoring /var/lib/postgresql", Err: context.DeadlineExceeded}}},
+			errs: map[string]map[string][]error{upgradeDomain: {abra.CmdRestore: {&abra.Error{Args: []string{"app", "restore"}, ExitCode: -1, Timeout: true,
+				Output: "restoring /var/lib/postgresql", Err: context.DeadlineExceeded}}}},
 			tier: results.TierRestore, want: results.Unverified, wantReason: "timed out",
-			wantExcerpt: "restoring /var/lib/postgresql",
-			wantLog:     []string{"app new " + testBase, "deploy " + testBase, "deploy chaos", "backup create", "restore"}},
+			wantExcerpt: "restoring /var/lib/postgresql", wantLog: goodLog, wantApps: bothApps},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,7 +82,8 @@ func TestAbraErrors(t *testing.T) {
 			} else {
 				assertNotReached(t, tiers, tt.tier, ladderOrder[i+1:]...)
 			}
-			assert.Equal(t, 1, out.Deploys, "app new ran once, failed or not")
+			assert.Equal(t, tt.wantApps, out.Apps, "app new ran once per app, failed or not")
+			assert.Equal(t, len(tt.wantApps), out.Deploys)
 		})
 	}
 }

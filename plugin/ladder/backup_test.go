@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"coopcloud.tech/cc-ci/internal/abra"
 	"coopcloud.tech/cc-ci/internal/results"
 )
 
@@ -20,29 +21,35 @@ func TestRestoreFails(t *testing.T) {
 		wantReason []string
 	}{
 		{name: "a restore that leaves the mutated data in place fails restore",
-			world:      func(w *world) { w.Abra.OnRestore = func() {} },
+			world:      func(w *world) { w.Abra.OnRestore = func(string, string) {} },
 			wantCheck:  "seeded datum restored",
 			wantReason: []string{"ccci-backup still holds the value written after the backup", "left the live (mutated) data in place"}},
 		{name: "an empty backup fails restore: the seeded datum is absent afterwards",
-			world:      func(w *world) { w.Abra.OnBackup = func() { w.Backup = map[string]string{} } },
+			world: func(w *world) {
+				w.Abra.OnBackup = func(_, snapshot string) { w.Snapshots[snapshot] = map[string]string{} }
+			},
 			wantCheck:  "seeded datum restored",
 			wantReason: []string{"the backup is empty or truncated", "ccci-backup is absent"}},
 		{name: "a restore that keeps data written after the backup fails restore",
 			world: func(w *world) {
-				w.Abra.OnRestore = func() { maps.Copy(w.Data.Values, w.Backup) } // loads the dump over the live data
+				// loads the dump over the live data
+				w.Abra.OnRestore = func(domain, snapshot string) { maps.Copy(w.Data.Values[domain], w.Snapshots[snapshot]) }
 			},
 			wantCheck:  "mutation gone",
 			wantReason: []string{"the restore left the live data in place", "ccci-after-backup is present"}},
 		{name: "a restore that brings back another value fails restore naming it",
 			world: func(w *world) {
-				w.Abra.OnRestore = func() { w.Data.Values = map[string]string{keyBackup: "truncated"} }
+				w.Abra.OnRestore = func(domain, _ string) { w.Data.Values[domain] = map[string]string{keyBackup: "truncated"} }
 			},
 			wantCheck:  "seeded datum restored",
 			wantReason: []string{`reads "truncated"`, "want the seeded"}},
 		{name: "a data probe that cannot read after the restore fails restore",
 			world: func(w *world) {
 				restore := w.Abra.OnRestore
-				w.Abra.OnRestore = func() { restore(); w.Data.ReadErr = errors.New("data-read: connection reset") }
+				w.Abra.OnRestore = func(domain, snapshot string) {
+					restore(domain, snapshot)
+					w.Data.ReadErr = errors.New("data-read: connection reset")
+				}
 			},
 			wantCheck:  "seeded datum restored",
 			wantReason: []string{"read ccci-backup through the data probe", "connection reset"}},
@@ -64,40 +71,76 @@ func TestRestoreFails(t *testing.T) {
 				assert.Contains(t, restore.Reason, want)
 			}
 			assert.Equal(t, results.Fail, checkOf(t, restore, tt.wantCheck).Status)
-			assert.Equal(t, []string{"app new " + testBase, "deploy " + testBase, "deploy chaos", "backup create", "restore"}, w.Abra.Log())
-			assert.Equal(t, 1, out.Deploys)
+			assert.Equal(t, goodLog, w.Abra.Log())
+			assert.Equal(t, 2, out.Deploys)
 			assert.Equal(t, results.VerdictFail, results.Verdict(out.Tiers))
 			assert.Equal(t, 2, results.Level(out.Tiers))
 		})
 	}
 }
 
-func TestNoBackupsDeclared(t *testing.T) {
+// TestRestoreUsesTheRunsSnapshot: the restore restores the snapshot this run's backup made, by
+// the id backup create returned, never "the latest" of whatever the repository holds.
+func TestRestoreUsesTheRunsSnapshot(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	out := w.run(t.Context())
+
+	tiers := climb(t, out)
+	require.Equal(t, results.Pass, tiers[results.TierRestore].Status, tiers[results.TierRestore].Reason)
+	backups, restores := w.Abra.Calls(abra.CmdBackupCreate), w.Abra.Calls(abra.CmdRestore)
+	require.Len(t, backups, 1)
+	require.Len(t, restores, 1)
+	assert.Equal(t, "5a7e0001", restores[0].Snapshot, "the id backup create returned")
+	assert.Equal(t, upgradeDomain, restores[0].Domain)
+	assert.Contains(t, checkOf(t, tiers[results.TierBackup], "backup create").Detail, "snapshot 5a7e0001")
+	assert.Contains(t, checkOf(t, tiers[results.TierRestore], "restore").Detail, "snapshot 5a7e0001")
+}
+
+// TestBackupDeclared: any service's backupbot.backup=true declares backups; the services are
+// named in the check.
+func TestBackupDeclared(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name   string
-		labels map[string]string
+		name     string
+		labels   map[string]map[string]string // service -> labels, on both apps
+		want     results.Status
+		wantLine string // the "backups declared" detail, or the reason of the gap
 	}{
-		{name: "no backupbot.backup label skips backup and restore with the reason", labels: map[string]string{"traefik.enable": "true"}},
-		{name: "backupbot.backup=false skips backup and restore with the reason", labels: map[string]string{"backupbot.backup": "false"}},
+		{name: "backupbot.backup=true on two services names both, in order",
+			labels: map[string]map[string]string{"app": {"backupbot.backup": "true"}, "db": {"backupbot.backup": "true", "backupbot.backup.pre-hook": "pg_dump"}},
+			want:   results.Pass, wantLine: "backupbot.backup=true on app, db"},
+		{name: "backupbot.backup=true on the database alone declares backups",
+			labels: map[string]map[string]string{"app": {}, "db": {"backupbot.backup": "true"}},
+			want:   results.Pass, wantLine: "backupbot.backup=true on db"},
+		{name: "backupbot.backup=false declares no backups: a gap",
+			labels: map[string]map[string]string{"app": {"backupbot.backup": "false"}, "db": {}},
+			want:   results.Skip, wantLine: "the recipe declares no backups"},
+		{name: "a backupbot path label without backupbot.backup=true declares no backups: a gap",
+			labels: map[string]map[string]string{"app": {"backupbot.backup.volumes.data.path": "gitea.db"}, "db": {}},
+			want:   results.Skip, wantLine: "the recipe declares no backups"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)
-			w.Swarm.Labels["app"] = tt.labels
+			for _, stack := range []string{freshStack, upgradeStack} {
+				for svc, ls := range tt.labels {
+					w.Swarm.Labels[stack][svc] = maps.Clone(ls)
+				}
+			}
 			out := w.run(t.Context())
 
-			tiers := climb(t, out)
-			reason := "the recipe declares no backups (no service has the label backupbot.backup=true)"
-			for _, name := range []string{results.TierBackup, results.TierRestore} {
-				assert.Equal(t, results.Skip, tiers[name].Status, name)
-				assert.Equal(t, reason, tiers[name].Reason, name)
+			backup := climb(t, out)[results.TierBackup]
+			assert.Equal(t, tt.want, backup.Status, backup.Reason)
+			if tt.want == results.Pass {
+				assert.Equal(t, tt.wantLine, checkOf(t, backup, "backups declared").Detail)
+				return
 			}
-			assert.Equal(t, []string{"app new " + testBase, "deploy " + testBase, "deploy chaos"}, w.Abra.Log())
-			assert.NotContains(t, w.Data.Calls, "write "+keyBackup)
-			assert.Equal(t, 3, results.Level(out.Tiers), "an intentional skip holds the rung")
-			assert.Equal(t, results.VerdictPass, results.Verdict(out.Tiers))
+			assert.Contains(t, backup.Reason, tt.wantLine)
+			assert.True(t, backup.Gap())
+			assert.Equal(t, upgradeLog, w.Abra.Log(), "nothing is backed up")
+			assert.NotContains(t, w.Data.Calls, "write upgrade "+keyBackup)
 		})
 	}
 }
@@ -107,17 +150,92 @@ func TestBackupLabelsUnreadable(t *testing.T) {
 	w := newWorld(t)
 	w.Swarm.LabelsErr = errors.New("list services: Cannot connect to the Docker daemon")
 	l := w.ladder()
-	l.seeded = map[string]string{}
-	backup, restore := l.backupRestore(t.Context())
+	a := l.newApp(results.RoleUpgrade, upgradeDomain)
+	backup, restore := l.backupRestore(t.Context(), a)
 
 	assert.Equal(t, results.Unverified, backup.Status)
 	assert.Contains(t, backup.Reason, "read backupbot labels: list services: Cannot connect")
 	assert.Equal(t, results.Unverified, restore.Status)
 	assert.Equal(t, "not reached: backup could not run", restore.Reason)
 	assert.Empty(t, w.Abra.Got)
-	assert.Equal(t, []string{testStack}, w.Swarm.LabelReads)
+	assert.Equal(t, []string{upgradeStack}, w.Swarm.LabelReads)
 }
 
+// TestBackupFloor: the generic data floor marks every path the backup labels cover before the
+// backup, changes the markers after it, and proves them back after the restore. Lost data is the
+// recipe's failure; the floor failing to look is unverified.
+func TestBackupFloor(t *testing.T) {
+	t.Parallel()
+	lost := &lostErr{what: "path " + upgradeStack + "_data:/gitea.db: holds the marker written after the backup"}
+	infra := errors.New("copy to container: no running task of " + upgradeStack + "_app")
+	tests := []struct {
+		name       string
+		errs       map[string]error
+		paths      int
+		tier       string // the tier the floor decides
+		want       results.Status
+		wantCheck  string
+		wantReason []string
+		wantLog    []string
+		wantCalls  []string
+	}{
+		{name: "a backed-up path not back to its backup-time marker after the restore fails restore",
+			errs: map[string]error{floorCheckPaths: lost}, paths: 1, tier: results.TierRestore, want: results.Fail,
+			wantCheck:  "backed-up paths restored",
+			wantReason: []string{"the backup is empty or truncated, or the restore does not put it back", "gitea.db: holds the marker written after the backup"},
+			wantLog:    goodLog, wantCalls: []string{floorMarkVolumes, floorCheckVolumes, floorMarkPaths, floorMutatePaths, floorCheckPaths}},
+		{name: "the floor failing to read the paths after the restore leaves restore unverified",
+			errs: map[string]error{floorCheckPaths: infra}, paths: 1, tier: results.TierRestore, want: results.Unverified,
+			wantCheck: "infrastructure", wantReason: []string{"backed-up paths restored: copy to container: no running task"},
+			wantLog: goodLog, wantCalls: []string{floorMarkVolumes, floorCheckVolumes, floorMarkPaths, floorMutatePaths, floorCheckPaths}},
+		{name: "the floor failing to change the markers after the backup leaves restore unverified, and nothing is restored",
+			errs: map[string]error{floorMutatePaths: infra}, paths: 1, tier: results.TierRestore, want: results.Unverified,
+			wantCheck: "infrastructure", wantReason: []string{"mutate backup paths: copy to container"},
+			wantLog: goodLog[:6], wantCalls: []string{floorMarkVolumes, floorCheckVolumes, floorMarkPaths, floorMutatePaths}},
+		{name: "the floor failing to mark the backed-up paths leaves backup unverified, and nothing is backed up",
+			errs: map[string]error{floorMarkPaths: infra}, paths: 1, tier: results.TierBackup, want: results.Unverified,
+			wantCheck: "infrastructure", wantReason: []string{"mark backup paths: copy to container"},
+			wantLog: upgradeLog, wantCalls: []string{floorMarkVolumes, floorCheckVolumes, floorMarkPaths}},
+		{name: "labels covering no path the floor can mark: the mark is skipped and the data probe alone proves the restore",
+			paths: 0, tier: results.TierBackup, want: results.Pass, wantCheck: "mark backup paths",
+			wantLog: goodLog, wantCalls: []string{floorMarkVolumes, floorCheckVolumes, floorMarkPaths}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			f := w.Floors[upgradeStack]
+			f.Paths = tt.paths
+			if tt.errs != nil {
+				f.Errs = tt.errs
+			}
+			out := w.run(t.Context())
+
+			tiers := climb(t, out)
+			got := tiers[tt.tier]
+			assert.Equal(t, tt.want, got.Status, got.Reason)
+			for _, want := range tt.wantReason {
+				assert.Contains(t, got.Reason, want)
+			}
+			assert.Equal(t, tt.wantLog, w.Abra.Log())
+			assert.Equal(t, tt.wantCalls, f.Calls)
+			switch {
+			case tt.want == results.Pass:
+				assert.Equal(t, results.Skip, checkOf(t, got, tt.wantCheck).Status)
+				assert.Equal(t, results.Pass, tiers[results.TierRestore].Status, tiers[results.TierRestore].Reason)
+				assert.Equal(t, results.Pass, checkOf(t, tiers[results.TierRestore], "seeded datum restored").Status)
+			case tt.tier == results.TierBackup:
+				assert.Equal(t, tt.want, checkOf(t, got, tt.wantCheck).Status)
+				assert.Equal(t, "not reached: backup did not pass", tiers[results.TierRestore].Reason)
+			default:
+				assert.Equal(t, tt.want, checkOf(t, got, tt.wantCheck).Status)
+			}
+		})
+	}
+}
+
+// TestNoDataProbe: without an overlay's data probe the generic floor alone proves the upgrade,
+// the backup and the restore; the probe's checks are recorded as skipped, never as passed.
 func TestNoDataProbe(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -125,18 +243,16 @@ func TestNoDataProbe(t *testing.T) {
 	out := w.run(t.Context())
 
 	tiers := climb(t, out)
-	assert.Equal(t, results.Pass, tiers[results.TierInstall].Status, tiers[results.TierInstall].Reason)
-	assert.Equal(t, results.Skip, checkOf(t, tiers[results.TierInstall], "seed "+keyInstall).Status)
-	assert.Equal(t, results.Pass, tiers[results.TierUpgrade].Status, tiers[results.TierUpgrade].Reason)
+	for _, name := range ladderOrder {
+		assert.Equal(t, results.Pass, tiers[name].Status, "%s: %s", name, tiers[name].Reason)
+	}
+	assert.Equal(t, results.Pass, checkOf(t, tiers[results.TierUpgrade], "volumes survive upgrade").Status)
+	assert.Equal(t, results.Skip, checkOf(t, tiers[results.TierUpgrade], "seed "+keyInstall).Status)
 	assert.Equal(t, results.Skip, checkOf(t, tiers[results.TierUpgrade], "data survives upgrade").Status)
-	assert.Equal(t, results.Pass, tiers[results.TierBackup].Status, tiers[results.TierBackup].Reason)
 	assert.Equal(t, results.Skip, checkOf(t, tiers[results.TierBackup], "seed "+keyBackup).Status)
-	restore := tiers[results.TierRestore]
-	assert.Equal(t, results.Unverified, restore.Status, "a restore nothing can prove never passes")
-	assert.Contains(t, restore.Reason, "declare a data probe")
-	assert.Contains(t, restore.Reason, "recipes/"+testRecipe+"/")
-	assert.Equal(t, []string{"app new " + testBase, "deploy " + testBase, "deploy chaos", "backup create"}, w.Abra.Log(),
-		"no restore is run when nothing could prove it")
-	assert.Equal(t, results.VerdictUnverified, results.Verdict(out.Tiers))
-	assert.Equal(t, 2, results.Level(out.Tiers))
+	assert.Equal(t, results.Pass, checkOf(t, tiers[results.TierRestore], "backed-up paths restored").Status)
+	assert.Equal(t, results.Skip, checkOf(t, tiers[results.TierRestore], "seeded datum restored").Status)
+	assert.Equal(t, goodLog, w.Abra.Log())
+	assert.Equal(t, 3, results.Level(out.Tiers))
+	assert.Equal(t, results.VerdictPass, results.Verdict(out.Tiers))
 }

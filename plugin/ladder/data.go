@@ -12,48 +12,51 @@ import (
 	"syscall"
 	"time"
 
-	"coopcloud.tech/cc-ci/internal/results"
+	"coopcloud.tech/cc-ci/internal/naming"
 )
 
-// seed writes a fresh random datum under key and remembers it; without a data probe it records
-// that nothing could be seeded (a skipped check, which never hides a failure elsewhere).
-func (l *Ladder) seed(ctx context.Context, t *tier, key string) bool {
+// seed writes a fresh random datum under key through the overlay's data probe and remembers it;
+// without a probe it records that (a skipped check, which never hides a failure elsewhere).
+func (l *Ladder) seed(ctx context.Context, t *tier, a *app, key string) bool {
 	if l.Data == nil {
-		t.Checks = append(t.Checks, results.Check{Name: "seed " + key, Status: results.Skip, Detail: "no data probe declared"})
+		t.skipCheck("seed "+key, "no data probe declared in the overlay")
 		return true
 	}
 	v := randomValue()
-	if err := l.Data.Write(ctx, key, v); err != nil {
+	if err := l.Data.Write(ctx, a.Domain, key, v); err != nil {
 		t.failOrAbort(ctx, "seed "+key, "the app did not accept a datum through the data probe: %v", err)
 		return false
 	}
-	l.seeded[key] = v
+	a.seeded[key] = v
 	t.pass("seed "+key, "wrote %s", key)
 	return true
 }
 
 // mutate changes the seeded backup datum and writes one that did not exist at backup time.
-func (l *Ladder) mutate(ctx context.Context, t *tier) bool {
+func (l *Ladder) mutate(ctx context.Context, t *tier, a *app) bool {
+	if l.Data == nil {
+		return true
+	}
 	for _, key := range []string{keyBackup, keyMutation} {
 		v := randomValue()
-		if err := l.Data.Write(ctx, key, v); err != nil {
+		if err := l.Data.Write(ctx, a.Domain, key, v); err != nil {
 			t.failOrAbort(ctx, "mutate "+key, "the app did not accept a datum through the data probe: %v", err)
 			return false
 		}
-		l.seeded["mutated:"+key] = v
+		a.seeded["mutated:"+key] = v
 	}
 	t.pass("mutate", "overwrote %s and wrote %s after the backup", keyBackup, keyMutation)
 	return true
 }
 
 // verify proves the datum seeded under key reads back unchanged.
-func (l *Ladder) verify(ctx context.Context, t *tier, check, key, lost string) bool {
+func (l *Ladder) verify(ctx context.Context, t *tier, a *app, check, key, lost string) bool {
 	if l.Data == nil {
-		t.Checks = append(t.Checks, results.Check{Name: check, Status: results.Skip, Detail: "no data probe declared"})
+		t.skipCheck(check, "no data probe declared in the overlay")
 		return true
 	}
-	got, found, err := l.Data.Read(ctx, key)
-	mutated, wasMutated := l.seeded["mutated:"+key]
+	got, found, err := l.Data.Read(ctx, a.Domain, key)
+	mutated, wasMutated := a.seeded["mutated:"+key]
 	switch {
 	case err != nil:
 		t.failOrAbort(ctx, check, "read %s through the data probe: %v", key, err)
@@ -61,8 +64,8 @@ func (l *Ladder) verify(ctx context.Context, t *tier, check, key, lost string) b
 		t.fail(check, "%s (%s is absent)", lost, key)
 	case wasMutated && got == mutated:
 		t.fail(check, "%s still holds the value written after the backup: the restore left the live (mutated) data in place", key)
-	case got != l.seeded[key]:
-		t.fail(check, "%s (%s reads %q, want the seeded %q)", lost, key, clip(got), l.seeded[key])
+	case got != a.seeded[key]:
+		t.fail(check, "%s (%s reads %q, want the seeded %q)", lost, key, clip(got), a.seeded[key])
 	default:
 		t.pass(check, "%s reads back as seeded", key)
 		return true
@@ -71,8 +74,11 @@ func (l *Ladder) verify(ctx context.Context, t *tier, check, key, lost string) b
 }
 
 // absent proves key is gone.
-func (l *Ladder) absent(ctx context.Context, t *tier, check, key, present string) bool {
-	_, found, err := l.Data.Read(ctx, key)
+func (l *Ladder) absent(ctx context.Context, t *tier, a *app, check, key, present string) bool {
+	if l.Data == nil {
+		return true
+	}
+	_, found, err := l.Data.Read(ctx, a.Domain, key)
 	switch {
 	case err != nil:
 		t.failOrAbort(ctx, check, "read %s through the data probe: %v", key, err)
@@ -106,7 +112,8 @@ const ExitAbsent = 3
 
 // HookProbe is the data probe declared by a recipe overlay: two executables, data-write KEY VALUE
 // and data-read KEY (prints the value; exit ExitAbsent when the key is absent). They run with the
-// run's environment (CCCI_DOMAIN, CCCI_FRONTDOOR, ABRA_DIR, ...).
+// run's environment (CCCI_FRONTDOOR, ABRA_DIR, ...) plus CCCI_DOMAIN and CCCI_STACK of the app
+// they are asked about.
 type HookProbe struct {
 	WritePath string
 	ReadPath  string
@@ -117,14 +124,14 @@ type HookProbe struct {
 }
 
 // Write implements DataProbe.
-func (h *HookProbe) Write(ctx context.Context, key, value string) error {
-	_, err := h.run(ctx, h.WritePath, key, value)
+func (h *HookProbe) Write(ctx context.Context, domain, key, value string) error {
+	_, err := h.run(ctx, domain, h.WritePath, key, value)
 	return err
 }
 
 // Read implements DataProbe.
-func (h *HookProbe) Read(ctx context.Context, key string) (string, bool, error) {
-	out, err := h.run(ctx, h.ReadPath, key)
+func (h *HookProbe) Read(ctx context.Context, domain, key string) (string, bool, error) {
+	out, err := h.run(ctx, domain, h.ReadPath, key)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) && ee.ExitCode() == ExitAbsent {
 		return "", false, nil
@@ -142,7 +149,7 @@ const hookWaitDelay = 5 * time.Second
 // unbounded, nor fail at once because of an unset field.
 const defaultHookTimeout = time.Minute
 
-func (h *HookProbe) run(ctx context.Context, path string, args ...string) (string, error) {
+func (h *HookProbe) run(ctx context.Context, domain, path string, args ...string) (string, error) {
 	timeout := h.Timeout
 	if timeout <= 0 {
 		timeout = defaultHookTimeout
@@ -150,7 +157,7 @@ func (h *HookProbe) run(ctx context.Context, path string, args ...string) (strin
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
-	cmd.Env = h.Env
+	cmd.Env = append(append([]string{}, h.Env...), "CCCI_DOMAIN="+domain, "CCCI_STACK="+naming.Stack(domain))
 	cmd.Dir = h.Dir
 	// A hook is usually a script whose children (curl, docker exec) hold its stdout open: on
 	// timeout kill its whole process group, and stop waiting for the pipes soon after, or a hung

@@ -20,15 +20,19 @@ func hook(t *testing.T, dir, name, body string) string {
 	return path
 }
 
+// TestHookProbeWrite: the hook gets the key and value as arguments, runs in the probe's Dir, and
+// is told which app it is asked about (CCCI_DOMAIN, CCCI_STACK), overriding any stale value the
+// run's environment carries.
 func TestHookProbeWrite(t *testing.T) {
 	dir := t.TempDir()
-	w := hook(t, dir, "data-write", `printf '%s=%s domain=%s dir=%s' "$1" "$2" "$CCCI_DOMAIN" "$(pwd)" > written`)
-	p := &HookProbe{WritePath: w, Env: []string{"CCCI_DOMAIN=" + testDomain, "PATH=/usr/bin:/bin"}, Dir: dir, Timeout: 10 * time.Second}
+	w := hook(t, dir, "data-write", `printf '%s=%s domain=%s stack=%s dir=%s' "$1" "$2" "$CCCI_DOMAIN" "$CCCI_STACK" "$(pwd)" > written`)
+	p := &HookProbe{WritePath: w, Env: []string{"CCCI_DOMAIN=stale.example", "CCCI_STACK=stale_example", "PATH=/usr/bin:/bin"},
+		Dir: dir, Timeout: 10 * time.Second}
 
-	require.NoError(t, p.Write(t.Context(), keyInstall, "ccci-0011 two words"))
+	require.NoError(t, p.Write(t.Context(), upgradeDomain, keyInstall, "ccci-0011 two words"))
 	got, err := os.ReadFile(filepath.Join(dir, "written"))
 	require.NoError(t, err)
-	assert.Equal(t, keyInstall+"=ccci-0011 two words domain="+testDomain+" dir="+dir, string(got))
+	assert.Equal(t, keyInstall+"=ccci-0011 two words domain="+upgradeDomain+" stack="+upgradeStack+" dir="+dir, string(got))
 }
 
 func TestHookProbeRead(t *testing.T) {
@@ -48,6 +52,8 @@ func TestHookProbeRead(t *testing.T) {
 			timeout: 10 * time.Second, wantErr: []string{"data-read " + keyBackup, "exit status 1", "psql: connection refused"}},
 		{name: "a zero timeout runs the hook under the default bound instead of failing at once", body: `echo ok`,
 			want: "ok", wantFound: true},
+		{name: "a read is told which app it is asked about", body: `echo "$CCCI_DOMAIN $CCCI_STACK"`,
+			timeout: 10 * time.Second, want: freshDomain + " " + freshStack, wantFound: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,7 +61,7 @@ func TestHookProbeRead(t *testing.T) {
 			r := hook(t, dir, "data-read", tt.body)
 			p := &HookProbe{ReadPath: r, Dir: dir, Timeout: tt.timeout}
 
-			got, found, err := p.Read(t.Context(), keyBackup)
+			got, found, err := p.Read(t.Context(), freshDomain, keyBackup)
 			if tt.wantErr != nil {
 				require.Error(t, err)
 				for _, want := range tt.wantErr {
@@ -79,7 +85,7 @@ func TestHookProbeTimeout(t *testing.T) {
 	p := &HookProbe{ReadPath: r, Dir: dir, Timeout: 200 * time.Millisecond}
 
 	start := time.Now()
-	_, found, err := p.Read(t.Context(), keyBackup)
+	_, found, err := p.Read(t.Context(), freshDomain, keyBackup)
 	elapsed := time.Since(start)
 
 	require.Error(t, err)

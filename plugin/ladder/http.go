@@ -2,11 +2,16 @@ package ladder
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -29,9 +34,9 @@ const readyPoll = time.Second
 // serving proves the app answers through the front door, with its own Host header, with its own
 // page: a 2xx status (after same-host redirects) and a body that is not a proxy fallback. It retries until the readiness
 // window ends, then reports what it last saw.
-func (l *Ladder) serving(ctx context.Context, t *tier) bool {
+func (l *Ladder) serving(ctx context.Context, t *tier, a *app) bool {
 	const check = "serves its own page"
-	l.banner(t.Name, "GET %s/ with Host: %s", l.FrontDoor, l.Domain)
+	l.banner(t.Name, "GET %s/ with Host: %s", l.FrontDoor, a.Domain)
 	window := l.ReadyTimeout
 	if window <= 0 {
 		window = 2 * time.Minute
@@ -40,29 +45,33 @@ func (l *Ladder) serving(ctx context.Context, t *tier) bool {
 	defer cancel()
 	var last string   // what the last finished attempt saw
 	var answered bool // whether that was an answer (a wrong page) rather than no answer
+	var door bool     // whether that was the front door itself failing (refused, TLS)
 	for {
-		status, why, err := l.get(wctx, "/")
+		status, why, err := l.get(wctx, a.Domain, "/")
 		// An attempt cut short by the window's end saw nothing; the one before it is reported.
 		switch {
 		case err == nil && why == "":
 			t.pass(check, "HTTP %d from the app through the front door", status)
 			return true
 		case err == nil:
-			last, answered = why, true
+			last, answered, door = why, true, false
 		case wctx.Err() == nil:
-			last, answered = err.Error(), false
+			last, answered, door = err.Error(), false, DoorFault(err)
 		}
 		select {
 		case <-wctx.Done():
 			switch {
 			case ctx.Err() != nil:
-				t.unverified("%s: run aborted (%v) while waiting for Host %s", check, context.Cause(ctx), l.Domain)
+				t.unverified("%s: run aborted (%v) while waiting for Host %s", check, context.Cause(ctx), a.Domain)
+			case door:
+				// The proxy in front of every app failed, not the app: the box's fault.
+				t.unverified("%s: the front door %s failed for Host %s: %s (check the proxy and CCCI_FRONTDOOR_URL)", check, l.FrontDoor, a.Domain, last)
 			case answered:
-				t.fail(check, "%s for Host %s after %s: the page is not the app's own (check the traefik labels, the service port and that the app serves /)", last, l.Domain, window)
+				t.fail(check, "%s for Host %s after %s: the page is not the app's own (check the traefik labels, the service port and that the app serves /)", last, a.Domain, window)
 			case last == "":
-				t.fail(check, "no answer for Host %s within %s: the first request did not finish", l.Domain, window)
+				t.fail(check, "no answer for Host %s within %s: the first request did not finish", a.Domain, window)
 			default:
-				t.fail(check, "no answer for Host %s within %s: %s", l.Domain, window, last)
+				t.fail(check, "no answer for Host %s within %s: %s", a.Domain, window, last)
 			}
 			return false
 		case <-time.After(readyPoll):
@@ -75,14 +84,14 @@ const maxRedirects = 5
 
 // get fetches path with the app's Host header, following redirects that stay on the app's Host
 // and judging the final page. why is non-empty when the answer is not the app's own page.
-func (l *Ladder) get(ctx context.Context, path string) (status int, why string, err error) {
+func (l *Ladder) get(ctx context.Context, domain, path string) (status int, why string, err error) {
 	for hop := 0; ; hop++ {
-		status, body, loc, err := l.fetch(ctx, path)
+		status, body, loc, err := l.fetch(ctx, domain, path)
 		if err != nil {
 			return status, "", err
 		}
 		if status >= 300 && status < 400 {
-			next, why := l.redirect(path, loc, hop)
+			next, why := l.redirect(domain, path, loc, hop)
 			if next == "" {
 				return status, why, nil
 			}
@@ -100,10 +109,11 @@ func (l *Ladder) get(ctx context.Context, path string) (status int, why string, 
 }
 
 // redirect decides on a 3xx: follow it (next is the path to ask for), or stop with why saying
-// what is wrong ("" when a redirect off the app's host is the app's own answer, e.g. SSO).
-// A redirect to the same URL on https is a proxy's entrypoint redirect, not the app: it proves
-// nothing about the app, whatever Host was sent.
-func (l *Ladder) redirect(path, loc string, hop int) (next, why string) {
+// what is wrong ("" when a redirect off the app's host is the app's own answer: single sign-on
+// to a host the overlay names). A redirect to the same URL on https is a proxy's entrypoint
+// redirect, not the app: it proves nothing about the app, whatever Host was sent. A redirect to
+// the .env.sample placeholder (<recipe>.example.com) means the app's domain was never wired.
+func (l *Ladder) redirect(domain, path, loc string, hop int) (next, why string) {
 	if loc == "" {
 		return "", "a redirect without a Location header"
 	}
@@ -115,25 +125,31 @@ func (l *Ladder) redirect(path, loc string, hop int) (next, why string) {
 	if err != nil {
 		return "", fmt.Sprintf("a redirect to an unparsable Location %q", loc)
 	}
-	sameHost := u.Host == base.Host || strings.EqualFold(u.Hostname(), l.Domain)
+	sameHost := u.Host == base.Host || strings.EqualFold(u.Hostname(), domain)
 	switch {
-	case !sameHost:
+	case !sameHost && strings.EqualFold(u.Hostname(), l.Recipe+".example.com"):
+		return "", fmt.Sprintf("a redirect to the placeholder host %s (Location %q): the app's DOMAIN was never wired to %s (check that the compose file passes DOMAIN to the app and .env.sample's DOMAIN=%s.example.com)",
+			u.Hostname(), clip(loc), domain, l.Recipe)
+	case !sameHost && l.Overlay.RedirectAllowed(u.Hostname()):
 		return "", ""
+	case !sameHost:
+		return "", fmt.Sprintf("a redirect off the app's host to %s (Location %q): an off-host redirect is the app's own page only when the recipe's overlay names the host (redirect_hosts in recipes/%s/cc-ci.yml, for single sign-on)",
+			u.Hostname(), clip(loc), l.Recipe)
 	case u.Scheme == "https" && base.Scheme == "http" && u.RequestURI() == path:
 		return "", fmt.Sprintf("the front door redirects every request to https (%s): it cannot show the app's page; point CCCI_FRONTDOOR_URL at the proxy's https entrypoint or a plain-http one", clip(loc))
 	case hop >= maxRedirects:
-		return "", fmt.Sprintf("more than %d redirects on %s", maxRedirects, l.Domain)
+		return "", fmt.Sprintf("more than %d redirects on %s", maxRedirects, domain)
 	}
 	return u.RequestURI(), ""
 }
 
 // fetch is one GET through the front door with the app's Host header.
-func (l *Ladder) fetch(ctx context.Context, path string) (status int, body, location string, err error) {
+func (l *Ladder) fetch(ctx context.Context, domain, path string) (status int, body, location string, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(l.FrontDoor, "/")+path, nil)
 	if err != nil {
 		return 0, "", "", err
 	}
-	req.Host = l.Domain
+	req.Host = domain
 	resp, err := l.HTTP.Do(req)
 	if err != nil {
 		return 0, "", "", err
@@ -166,3 +182,59 @@ func fallbackIn(body string) string {
 func NoRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
+
+// DoorFault reports whether err is the front door itself failing rather than the app: the
+// connection to it refused or reset before any answer, or its TLS certificate not valid for the
+// app's name. Those are the CI box's faults (unverified), never the recipe's.
+func DoorFault(err error) bool {
+	var op *net.OpError
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var record tls.RecordHeaderError
+	var verify *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &op) && op.Op == "dial":
+		return true
+	case errors.As(err, &unknownAuthority), errors.As(err, &hostname), errors.As(err, &invalid),
+		errors.As(err, &record), errors.As(err, &verify):
+		return true
+	}
+	return false
+}
+
+// HostTLS is a RoundTripper for an https front door: each request's TLS handshake names the
+// request's Host (the app's domain, under the wildcard certificate of the CI domain suffix), not
+// the front door's address, so the certificate is checked against the name the app is served
+// under.
+type HostTLS struct {
+	Base *http.Transport
+	mu   sync.Mutex
+	per  map[string]*http.Transport
+}
+
+// RoundTrip implements http.RoundTripper.
+func (h *HostTLS) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme != "https" || req.Host == "" {
+		return h.Base.RoundTrip(req)
+	}
+	host := req.Host
+	if hn, _, err := net.SplitHostPort(host); err == nil {
+		host = hn
+	}
+	h.mu.Lock()
+	t, ok := h.per[host]
+	if !ok {
+		t = h.Base.Clone()
+		if t.TLSClientConfig == nil {
+			t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		t.TLSClientConfig.ServerName = host
+		if h.per == nil {
+			h.per = map[string]*http.Transport{}
+		}
+		h.per[host] = t
+	}
+	h.mu.Unlock()
+	return t.RoundTrip(req)
+}

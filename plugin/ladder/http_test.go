@@ -2,9 +2,12 @@ package ladder
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -44,7 +47,8 @@ func TestFallbackIn(t *testing.T) {
 	}
 }
 
-// TestServingFails runs whole ladders against front doors that never show the app's own page.
+// TestServingFails runs whole ladders against front doors that never show the app's own page:
+// whatever the body, an error status is never the app's page.
 func TestServingFails(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -55,15 +59,19 @@ func TestServingFails(t *testing.T) {
 		wantReason []string
 	}{
 		{name: "the app serving traefik's 404 fallback with 200 fails install", status: http.StatusOK, body: "404 page not found\n",
-			wantReason: []string{"HTTP 200 with a proxy fallback page", `"404 page not found"`, "for Host " + testDomain}},
+			wantReason: []string{"HTTP 200 with a proxy fallback page", `"404 page not found"`, "for Host " + freshDomain}},
 		{name: "a 502 Bad Gateway fails install", status: http.StatusBadGateway, body: "Bad Gateway",
 			wantReason: []string{"HTTP 502", "Bad Gateway", "not the app's own"}},
+		{name: "a 502 carrying the app's own page is still not the app's page", status: http.StatusBadGateway, body: appPage,
+			wantReason: []string{"HTTP 502", "Gitea: Git with a cup of tea", "not the app's own"}},
+		{name: "a 502 with an empty body fails install", status: http.StatusBadGateway, body: "",
+			wantReason: []string{`HTTP 502 ""`}},
 		{name: "traefik with no healthy backend fails install", status: http.StatusServiceUnavailable, body: "no available server",
 			wantReason: []string{"HTTP 503"}},
 		{name: "a default nginx page with 200 fails install", status: http.StatusOK, body: "<h1>Welcome to nginx!</h1>",
 			wantReason: []string{"proxy fallback page", "Welcome to nginx!"}},
 		{name: "a front door that drops every connection fails install with no answer", dropping: true,
-			wantReason: []string{"no answer for Host " + testDomain, "within 2s: Get "}},
+			wantReason: []string{"no answer for Host " + freshDomain, "within 2s: Get "}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,15 +92,113 @@ func TestServingFails(t *testing.T) {
 			}
 			assert.Equal(t, results.Fail, checkOf(t, install, "serves its own page").Status)
 			assertNotReached(t, tiers, results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore)
-			assert.Equal(t, []string{"app new " + testBase, "deploy " + testBase}, w.Abra.Log())
-			assert.Empty(t, w.Data.Calls, "no datum is seeded into an app that does not serve")
+			assert.Equal(t, goodLog[:2], w.Abra.Log())
 			assert.Equal(t, results.VerdictFail, results.Verdict(out.Tiers))
 			for _, h := range w.Door.Hosts() {
-				assert.Equal(t, testDomain, h)
+				assert.Equal(t, freshDomain, h)
 			}
 			if !tt.dropping {
 				assert.GreaterOrEqual(t, len(w.Door.Hosts()), 2, "the front door is asked again until the window ends")
 			}
+		})
+	}
+}
+
+// TestFrontDoorFaults: the front door itself failing (refusing connections, a certificate not
+// valid for the app's name) is the CI box's fault: unverified, never the recipe's failure.
+func TestFrontDoorFaults(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		door       func(t *testing.T) string
+		wantReason []string
+	}{
+		{name: "a front door that refuses connections leaves install unverified", door: refusingDoor,
+			wantReason: []string{"the front door http://", "failed for Host " + freshDomain, "connection refused", "check the proxy and CCCI_FRONTDOOR_URL"}},
+		{name: "a front door whose certificate is not trusted for the app's name leaves install unverified", door: untrustedTLSDoor,
+			wantReason: []string{"the front door https://", "failed for Host " + freshDomain, "certificate"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			w.Ready = 2 * time.Second
+			w.DoorURL = tt.door(t)
+			out := w.run(t.Context())
+
+			tiers := climb(t, out)
+			install := tiers[results.TierInstall]
+			assert.Equal(t, results.Unverified, install.Status)
+			for _, want := range tt.wantReason {
+				assert.Contains(t, install.Reason, want)
+			}
+			assertNotReached(t, tiers, results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore)
+			assert.Equal(t, goodLog[:2], w.Abra.Log())
+			assert.Empty(t, out.FailureExcerpt)
+			assert.Equal(t, results.VerdictUnverified, results.Verdict(out.Tiers))
+		})
+	}
+}
+
+// TestRedirects runs whole ladders whose apps answer / with a redirect. A redirect off the app's
+// host is the app's own page only when the recipe's overlay names the host (single sign-on); a
+// redirect to the .env.sample placeholder host never is: the app's domain was never wired.
+func TestRedirects(t *testing.T) {
+	t.Parallel()
+	const ssoOverlay = "redirect_hosts: [sso.example.org]\n"
+	tests := []struct {
+		name       string
+		location   string
+		overlay    string
+		want       results.Status
+		wantReason []string
+	}{
+		{name: "a redirect to the placeholder host fails install naming the Location",
+			location: "https://gitea.example.com/user/login", want: results.Fail,
+			wantReason: []string{"placeholder host gitea.example.com", `(Location "https://gitea.example.com/user/login")`, "DOMAIN was never wired to " + freshDomain}},
+		{name: "a redirect to the placeholder host fails even when the overlay names it",
+			location: "http://gitea.example.com/", overlay: "redirect_hosts: [gitea.example.com]\n", want: results.Fail,
+			wantReason: []string{"placeholder host gitea.example.com", `(Location "http://gitea.example.com/")`}},
+		{name: "a redirect off the app's host fails install without an overlay naming the host",
+			location: "https://sso.example.org/auth?client=gitea", want: results.Fail,
+			wantReason: []string{"a redirect off the app's host to sso.example.org", `Location "https://sso.example.org/auth?client=gitea"`, "redirect_hosts in recipes/gitea/cc-ci.yml"}},
+		{name: "a redirect off the app's host passes when the overlay's redirect_hosts names the host",
+			location: "https://sso.example.org/auth?client=gitea", overlay: ssoOverlay, want: results.Pass},
+		{name: "the overlay's host matches whatever its case in the Location",
+			location: "https://SSO.Example.ORG/auth", overlay: ssoOverlay, want: results.Pass},
+		{name: "a host that merely ends with the overlay's host is another host",
+			location: "https://sso.example.org.evil.test/auth", overlay: ssoOverlay, want: results.Fail,
+			wantReason: []string{"a redirect off the app's host to sso.example.org.evil.test"}},
+		{name: "a host that merely contains the overlay's host is another host",
+			location: "https://evil-sso.example.org/auth", overlay: ssoOverlay, want: results.Fail,
+			wantReason: []string{"a redirect off the app's host to evil-sso.example.org"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			w.Ready = 2 * time.Second
+			w.Door.Redirect("/", tt.location)
+			if tt.overlay != "" {
+				w.Overlay = overlayOf(t, tt.overlay)
+			}
+			out := w.run(t.Context())
+
+			tiers := climb(t, out)
+			install := tiers[results.TierInstall]
+			assert.Equal(t, tt.want, install.Status, install.Reason)
+			for _, want := range tt.wantReason {
+				assert.Contains(t, install.Reason, want)
+			}
+			if tt.want == results.Pass {
+				assert.Contains(t, checkOf(t, install, "serves its own page").Detail, "HTTP 302")
+				assert.Equal(t, 3, results.Level(out.Tiers))
+				assert.Equal(t, []string{freshDomain, upgradeDomain, upgradeDomain, upgradeDomain}, w.Door.Hosts(),
+					"a redirect off the app's host is never followed")
+				return
+			}
+			assert.Equal(t, results.Fail, checkOf(t, install, "serves its own page").Status)
+			assertNotReached(t, tiers, results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore)
 		})
 	}
 }
@@ -116,8 +222,86 @@ func droppingServer(t *testing.T) string {
 	return "http://" + ln.Addr().String()
 }
 
+// refusingDoor returns the URL of a port that refuses connections: a socket bound to it but not
+// listening, so the kernel answers every connection with a reset and no other test's server can
+// take the port over mid-test.
+func refusingDoor(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { syscall.Close(fd) })
+	require.NoError(t, syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
+	sa, err := syscall.Getsockname(fd)
+	require.NoError(t, err)
+	return fmt.Sprintf("http://127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
+}
+
+// untrustedTLSDoor returns the URL of an https front door whose certificate the ladder's client
+// does not trust (httptest's own CA).
+func untrustedTLSDoor(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(appPage))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestServing judges one app's answer through the front door.
 func TestServing(t *testing.T) {
 	t.Parallel()
+	tests := []struct {
+		name       string
+		redirects  map[string]string // path -> Location
+		body       string            // what the app answers with 200 ("": its page)
+		want       bool
+		wantDetail string // in the passing check's detail
+		wantReason string // in the tier's reason
+		wantHits   int
+	}{
+		{name: "a redirect to a login page on the app's host is followed and the login page judged",
+			redirects: map[string]string{"/": "/user/login"}, want: true, wantDetail: "HTTP 200", wantHits: 2},
+		{name: "an absolute redirect naming the app's host is followed on the front door",
+			redirects: map[string]string{"/": "http://" + freshDomain + "/user/login"}, want: true, wantDetail: "HTTP 200", wantHits: 2},
+		{name: "a redirect on the app's host to a fallback page is not the app's own page",
+			redirects: map[string]string{"/": "/login"}, body: "404 page not found\n", wantReason: "proxy fallback page"},
+		{name: "a proxy's redirect of the same URL to https proves nothing about the app",
+			redirects: map[string]string{"/": "https://" + freshDomain + "/"}, wantReason: "redirects every request to https"},
+		{name: "a redirect without a Location is not the app's page",
+			redirects: map[string]string{"/": ""}, wantReason: "a redirect without a Location header"},
+		{name: "a redirect loop on the app's host ends after a few hops",
+			redirects: map[string]string{"/": "/a", "/a": "/b", "/b": "/a"}, wantReason: "more than 5 redirects on " + freshDomain},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			for path, loc := range tt.redirects {
+				w.Door.Redirect(path, loc)
+			}
+			if tt.body != "" {
+				w.Door.Serve(http.StatusOK, tt.body)
+			}
+			l := w.ladder()
+			l.ReadyTimeout = 2 * time.Second
+			l.start = time.Now()
+			tr := l.newTier(results.TierInstall)
+
+			got := l.serving(t.Context(), tr, l.newApp(results.RoleFresh, freshDomain))
+			require.Equal(t, tt.want, got, tr.Reason)
+			for _, h := range w.Door.Hosts() {
+				assert.Equal(t, freshDomain, h, "every hop carries the app's Host")
+			}
+			if tt.want {
+				assert.Equal(t, results.Pass, tr.Status)
+				assert.Contains(t, checkOf(t, tr.Tier, "serves its own page").Detail, tt.wantDetail)
+				assert.Len(t, w.Door.Hosts(), tt.wantHits)
+				return
+			}
+			assert.Equal(t, results.Fail, tr.Status)
+			assert.Contains(t, tr.Reason, tt.wantReason)
+		})
+	}
 
 	t.Run("an app that serves a fallback while it starts passes once it serves its own page", func(t *testing.T) {
 		t.Parallel()
@@ -128,64 +312,9 @@ func TestServing(t *testing.T) {
 		l.start = time.Now()
 		tr := l.newTier(results.TierInstall)
 
-		require.True(t, l.serving(t.Context(), tr))
+		require.True(t, l.serving(t.Context(), tr, l.newApp(results.RoleFresh, freshDomain)))
 		assert.Equal(t, results.Pass, tr.Status)
-		assert.Equal(t, []string{testDomain, testDomain}, w.Door.Hosts())
-	})
-
-	t.Run("a redirect to a login page on the app's host is followed and the login page judged", func(t *testing.T) {
-		t.Parallel()
-		w := newWorld(t)
-		w.Door.Redirect("/", "/user/login")
-		l := w.ladder()
-		l.start = time.Now()
-		tr := l.newTier(results.TierInstall)
-
-		require.True(t, l.serving(t.Context(), tr))
-		assert.Contains(t, checkOf(t, tr.Tier, "serves its own page").Detail, "HTTP 200")
-		assert.Equal(t, []string{testDomain, testDomain}, w.Door.Hosts(), "both hops carry the app's Host")
-	})
-
-	t.Run("a redirect on the app's host to a fallback page is not the app's own page", func(t *testing.T) {
-		t.Parallel()
-		w := newWorld(t)
-		w.Door.Redirect("/", "/login")
-		w.Door.Serve(http.StatusOK, "404 page not found\n")
-		l := w.ladder()
-		l.ReadyTimeout = 2 * time.Second
-		l.start = time.Now()
-		tr := l.newTier(results.TierInstall)
-
-		require.False(t, l.serving(t.Context(), tr))
-		assert.Equal(t, results.Fail, tr.Status)
-		assert.Contains(t, tr.Reason, "proxy fallback page")
-	})
-
-	t.Run("a proxy's redirect of the same URL to https proves nothing about the app", func(t *testing.T) {
-		t.Parallel()
-		w := newWorld(t)
-		w.Door.Redirect("/", "https://"+testDomain+"/")
-		l := w.ladder()
-		l.ReadyTimeout = 2 * time.Second
-		l.start = time.Now()
-		tr := l.newTier(results.TierInstall)
-
-		require.False(t, l.serving(t.Context(), tr))
-		assert.Equal(t, results.Fail, tr.Status)
-		assert.Contains(t, tr.Reason, "redirects every request to https")
-	})
-
-	t.Run("a redirect off the app's host, like single sign-on, is the app answering", func(t *testing.T) {
-		t.Parallel()
-		w := newWorld(t)
-		w.Door.Redirect("/", "https://sso.example.org/auth?client=app")
-		l := w.ladder()
-		l.start = time.Now()
-		tr := l.newTier(results.TierInstall)
-
-		require.True(t, l.serving(t.Context(), tr))
-		assert.Contains(t, checkOf(t, tr.Tier, "serves its own page").Detail, "HTTP 302")
-		assert.Len(t, w.Door.Hosts(), 1, "a redirect off the app's host is not followed")
+		assert.Equal(t, []string{freshDomain, freshDomain}, w.Door.Hosts())
 	})
 
 	t.Run("the run aborted while waiting for the app is unverified, not a failing recipe", func(t *testing.T) {
@@ -200,7 +329,7 @@ func TestServing(t *testing.T) {
 		l.start = time.Now()
 		tr := l.newTier(results.TierInstall)
 
-		require.False(t, l.serving(ctx, tr))
+		require.False(t, l.serving(ctx, tr, l.newApp(results.RoleFresh, freshDomain)))
 		assert.Equal(t, results.Unverified, tr.Status)
 		assert.Contains(t, tr.Reason, "run aborted")
 	})

@@ -16,6 +16,24 @@ import (
 
 var ladderOrder = []string{results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore}
 
+// goodLog is abra's call log of a good run: the fresh app of the head, then the app installed
+// at the base and upgraded to the head, backed up and restored from its own snapshot.
+var goodLog = []string{
+	"fresh: app new --chaos",
+	"fresh: deploy --chaos",
+	"upgrade: app new " + testBase,
+	"upgrade: deploy " + testBase,
+	"upgrade: deploy --chaos",
+	"upgrade: backup create",
+	"upgrade: restore 5a7e0001",
+}
+
+// bothApps is Outcome.Apps when each app was created once.
+var bothApps = []results.App{
+	{Role: results.RoleFresh, Domain: freshDomain, AppNew: 1},
+	{Role: results.RoleUpgrade, Domain: upgradeDomain, AppNew: 1},
+}
+
 // climb returns the outcome's tiers by name, requiring exactly the four in ladder order.
 func climb(t *testing.T, out Outcome) map[string]results.Tier {
 	t.Helper()
@@ -41,6 +59,14 @@ func checkOf(t *testing.T, tr results.Tier, name string) results.Check {
 	return results.Check{}
 }
 
+func checkNames(tr results.Tier) []string {
+	var out []string
+	for _, c := range tr.Checks {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
 // assertNotReached checks that every tier after the named one is unverified as not reached.
 func assertNotReached(t *testing.T, tiers map[string]results.Tier, after string, names ...string) {
 	t.Helper()
@@ -50,8 +76,9 @@ func assertNotReached(t *testing.T, tiers map[string]results.Tier, after string,
 	}
 }
 
-// TestGoodRecipe: a good recipe climbs install, upgrade, backup and restore, with each mutating
-// abra call made once.
+// TestGoodRecipe: a good recipe climbs install (a fresh app of the head), upgrade (a second
+// app, from the base to the head, data carried across), backup and restore (on the upgraded
+// app), each app created once and each mutating call made once.
 func TestGoodRecipe(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -60,91 +87,176 @@ func TestGoodRecipe(t *testing.T) {
 	tiers := climb(t, out)
 	for _, name := range ladderOrder {
 		assert.Equal(t, results.Pass, tiers[name].Status, "%s: %s", name, tiers[name].Reason)
+		assert.Empty(t, tiers[name].Warnings, name)
 		for _, c := range tiers[name].Checks {
 			assert.Equal(t, results.Pass, c.Status, "%s/%s: %s", name, c.Name, c.Detail)
 		}
 	}
-	assert.Equal(t, []string{"app new " + testBase, "deploy " + testBase, "deploy chaos", "backup create", "restore"}, w.Abra.Log())
-	assert.Equal(t, abraCall{Cmd: abra.CmdAppNew, Recipe: testRecipe, Version: testBase, Server: testServer, Domain: testDomain}, w.Abra.Got[0])
-	for _, c := range w.Abra.Got {
-		assert.Equal(t, testDomain, c.Domain, c.String())
-	}
-	assert.Equal(t, 1, out.Deploys)
-	assert.Equal(t, results.UpgradeBase{Version: testBase, Reason: w.Git.BaseReason}, out.UpgradeBase)
-	assert.Empty(t, out.FailureExcerpt)
+	assert.Equal(t, out.Tiers, w.Decided, "OnTier is told every tier, in order")
 	assert.Equal(t, 3, results.Level(out.Tiers))
 	assert.Equal(t, results.VerdictPass, results.Verdict(out.Tiers))
+	assert.Empty(t, out.FailureExcerpt)
+	assert.Equal(t, results.UpgradeBase{Version: testBase, Reason: baseReason}, out.UpgradeBase)
+	assert.Equal(t, bothApps, out.Apps)
+	assert.Equal(t, 2, out.Deploys)
 
-	// The head is checked out only for the upgrade: after the base deploy, before the chaos one.
+	assert.Equal(t, goodLog, w.Abra.Log())
+	assert.Equal(t, abraCall{Cmd: abra.CmdAppNew, Recipe: testRecipe, Server: testServer, Domain: freshDomain, Chaos: true}, w.Abra.Got[0],
+		"the fresh app is the PR head: app new with chaos and no version")
+	assert.Equal(t, abraCall{Cmd: abra.CmdAppNew, Recipe: testRecipe, Version: testBase, Server: testServer, Domain: upgradeDomain}, w.Abra.Got[2],
+		"the upgrade app starts at the base release")
+	// The head is checked out before the fresh app is created (its .env comes from the head's
+	// .env.sample), and again after the base is marked, before the upgrade's chaos deploy.
 	assert.Equal(t, []string{
 		"git upgrade-base " + testHead,
-		"abra app new " + testBase, "abra deploy " + testBase,
-		"git checkout " + testHead, "abra deploy chaos",
-		"abra backup create", "abra restore",
+		"git checkout " + testHead,
+		"abra fresh: app new --chaos",
+		"abra fresh: deploy --chaos",
+		"abra upgrade: app new " + testBase,
+		"abra upgrade: deploy " + testBase,
+		"floor upgrade: mark volumes",
+		"data upgrade: write ccci-install",
+		"git checkout " + testHead,
+		"abra upgrade: deploy --chaos",
+		"floor upgrade: check volumes",
+		"data upgrade: read ccci-install",
+		"floor upgrade: mark backup paths",
+		"data upgrade: write ccci-backup",
+		"abra upgrade: backup create",
+		"floor upgrade: mutate backup paths",
+		"data upgrade: write ccci-backup",
+		"data upgrade: write ccci-after-backup",
+		"abra upgrade: restore 5a7e0001",
+		"floor upgrade: check backup paths",
+		"data upgrade: read ccci-backup",
+		"data upgrade: read ccci-after-backup",
 	}, w.Journal.Entries)
-	// Install, upgrade and restore each wait for the stack, with crash-loop detection on.
-	require.Len(t, w.Swarm.Waits, 3)
-	for _, wc := range w.Swarm.Waits {
-		assert.Equal(t, testStack, wc.Stack)
-		assert.Positive(t, wc.Opts.CrashThreshold)
-	}
-	assert.Equal(t, []string{"write ccci-install", "read ccci-install",
-		"write ccci-backup", "write ccci-backup", "write ccci-after-backup",
-		"read ccci-backup", "read ccci-after-backup"}, w.Data.Calls)
-	assert.Equal(t, []string{"preflight", "app new", "deploy", "converged", "version label", "serves its own page", "seed ccci-install", "stayed up"},
+	assert.Empty(t, w.Floors[freshStack].Calls, "the fresh app's data is not the upgrade's nor the backup's")
+
+	assert.Equal(t, []string{"preflight", "app new", "deploy", "converged", "chaos-version label", "serves its own page", "stayed up"},
 		checkNames(tiers[results.TierInstall]))
-	assert.Equal(t, []string{"chaos deploy", "converged without rollback", "chaos-version label", "serves its own page", "data survives upgrade", "stayed up"},
+	assert.Equal(t, []string{"app new", "deploy base", "base converged", "base version label", "serves its own page",
+		"mark volumes", "seed ccci-install", "new configuration",
+		"chaos deploy", "converged without rollback", "chaos-version label", "serves its own page",
+		"volumes survive upgrade", "data survives upgrade", "stayed up"},
 		checkNames(tiers[results.TierUpgrade]))
-	require.Len(t, w.Swarm.StableChecks, 3, "install, upgrade and restore each end with a stability check")
-	assert.True(t, w.Swarm.StableChecks[1].After(w.Swarm.StableChecks[0]) || w.Swarm.StableChecks[1].Equal(w.Swarm.StableChecks[0]),
-		"the upgrade's check counts failures since the upgrade's deploy")
-	for i, wc := range w.Swarm.Waits[:2] {
-		assert.False(t, wc.Opts.Since.IsZero(), "wait %d counts task failures since its deploy started", i)
+	assert.Equal(t, []string{"backups declared", "mark backup paths", "seed ccci-backup", "backup create"},
+		checkNames(tiers[results.TierBackup]))
+	assert.Equal(t, []string{"mutate backup paths", "mutate", "restore", "converged after restore", "serves its own page",
+		"backed-up paths restored", "seeded datum restored", "mutation gone", "stayed up"},
+		checkNames(tiers[results.TierRestore]))
+
+	// Install, the base, the upgrade and the restore each wait for their stack, with crash-loop
+	// detection on, counting task failures since their deploy began.
+	var waited []string
+	for _, wc := range w.Swarm.Waits {
+		waited = append(waited, roleOf(wc.Stack))
+		assert.Positive(t, wc.Opts.CrashThreshold)
+		assert.False(t, wc.Opts.Since.IsZero(), "a wait counts task failures since its deploy began")
 	}
+	assert.Equal(t, []string{"fresh", "upgrade", "upgrade", "upgrade"}, waited)
+	var checked []string
+	for _, sc := range w.Swarm.StableChecks {
+		checked = append(checked, roleOf(sc.Stack))
+	}
+	assert.Equal(t, []string{"fresh", "upgrade", "upgrade"}, checked, "install, upgrade and restore each end with a stability check")
 	assert.Contains(t, w.Out.String(), "RESTORE")
 }
 
-// TestFrontDoorHost: every request to the front door carries the app's domain as its Host.
+// TestStabilitySinceConvergence: each stability check counts task failures from the moment its
+// stack converged (Convergence.At), not from the deploy: a restart before convergence is a
+// warning, never a failure counted twice.
+func TestStabilitySinceConvergence(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	require.Equal(t, 3, results.Level(w.run(t.Context()).Tiers))
+
+	require.Len(t, w.Swarm.StableChecks, 3)
+	for i, sc := range w.Swarm.StableChecks {
+		at := w.Swarm.convergedAt(sc)
+		require.False(t, at.IsZero(), "check %d follows a wait of its stack", i)
+		assert.True(t, sc.Since.Equal(at), "check %d of %s: since %s, want the convergence at %s", i, sc.Stack, sc.Since, at)
+	}
+}
+
+// TestFrontDoorHost: every request to the front door carries the domain of the app it judges.
 func TestFrontDoorHost(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	out := w.run(t.Context())
 
 	require.Equal(t, results.Pass, climb(t, out)[results.TierRestore].Status)
-	hosts := w.Door.Hosts()
-	assert.Len(t, hosts, 3, "one request each at install, upgrade and restore")
-	for _, h := range hosts {
-		assert.Equal(t, testDomain, h)
+	assert.Equal(t, []string{freshDomain, upgradeDomain, upgradeDomain, upgradeDomain}, w.Door.Hosts(),
+		"one request each: the fresh install, the base, the upgraded app, the restored app")
+}
+
+// TestEachAppCreatedOnce: whatever happens, no app is created twice, and the outcome reports
+// each app the run made with its `app new` count (the deploy-count guard).
+func TestEachAppCreatedOnce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		world    func(w *world)
+		wantApps []results.App
+	}{
+		{name: "a good run creates the fresh app and the upgrade app once each",
+			world: func(*world) {}, wantApps: bothApps},
+		{name: "an install that fails creates only the fresh app",
+			world: func(w *world) {
+				w.Swarm.WaitErrs = map[string][]error{freshStack: {&swarm.TimeoutError{Stack: freshStack}}}
+			},
+			wantApps: bothApps[:1]},
+		{name: "an app new that fails still counts, and is not retried",
+			world: func(w *world) {
+				w.Abra.Errs = map[string]map[string][]error{freshDomain: {abra.CmdAppNew: {exit([]string{"app", "new"}, "FATA boom")}}}
+			},
+			wantApps: bothApps[:1]},
+		{name: "a base that does not come up creates the upgrade app once, and backup uses the fresh app",
+			world: func(w *world) {
+				w.Swarm.WaitErrs = map[string][]error{upgradeStack: {&swarm.TimeoutError{Stack: upgradeStack}}}
+			},
+			wantApps: bothApps},
+		{name: "no upgrade base creates only the fresh app",
+			world:    func(w *world) { w.Git.Base, w.Git.BaseOK = recipe.Base{Reason: "no release"}, false },
+			wantApps: bothApps[:1]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			tt.world(w)
+			out := w.run(t.Context())
+
+			assert.Equal(t, tt.wantApps, out.Apps)
+			assert.Equal(t, len(tt.wantApps), out.Deploys)
+			for domain, n := range w.Abra.AppNews() {
+				assert.Equal(t, 1, n, domain)
+			}
+		})
 	}
 }
 
-// TestOnePublishedVersion: a recipe with one published version skips the upgrade and installs
-// the PR head with chaos.
-func TestOnePublishedVersion(t *testing.T) {
+// TestUpgradeBaseCommit: a base that is a commit (the default branch's tip) is checked out and
+// installed with chaos, and proven by its chaos-version label, before the head is.
+func TestUpgradeBaseCommit(t *testing.T) {
 	t.Parallel()
+	const tip = "fedcba9876543210fedcba9876543210fedcba98"
 	w := newWorld(t)
-	w.Git.Base = recipe.Release{}
-	w.Git.BaseOK = false
-	w.Git.BaseReason = "only one published version (1.0.0+1.20.0)"
+	w.Git.Base = recipe.Base{Commit: tip, Reason: "no release is an ancestor of the head; the default branch's tip " + tip[:8] + " is"}
 	out := w.run(t.Context())
 
 	tiers := climb(t, out)
-	assert.Equal(t, results.Pass, tiers[results.TierInstall].Status, tiers[results.TierInstall].Reason)
-	assert.Equal(t, results.Skip, tiers[results.TierUpgrade].Status)
-	assert.Equal(t, "only one published version (1.0.0+1.20.0)", tiers[results.TierUpgrade].Reason)
-	assert.Equal(t, results.Pass, tiers[results.TierBackup].Status, tiers[results.TierBackup].Reason)
-	assert.Equal(t, results.Pass, tiers[results.TierRestore].Status, tiers[results.TierRestore].Reason)
-	assert.Equal(t, results.UpgradeBase{Reason: "only one published version (1.0.0+1.20.0)"}, out.UpgradeBase)
-	assert.Equal(t, []string{"app new", "deploy chaos", "backup create", "restore"}, w.Abra.Log())
-	assert.Equal(t, 1, out.Deploys)
-	// abra app new without a version checks out the newest release: the head must be put
-	// back before the chaos deploy, and the deployment must be proven to run it.
-	assert.Equal(t, []string{
-		"git upgrade-base " + testHead, "abra app new", "git checkout " + testHead, "abra deploy chaos",
-		"abra backup create", "abra restore",
-	}, w.Journal.Entries)
-	assert.Equal(t, results.Pass, checkOf(t, tiers[results.TierInstall], "chaos-version label").Status)
-	assert.Equal(t, 3, results.Level(out.Tiers))
+	for _, name := range ladderOrder {
+		assert.Equal(t, results.Pass, tiers[name].Status, "%s: %s", name, tiers[name].Reason)
+	}
+	assert.Equal(t, results.UpgradeBase{Commit: tip, Reason: w.Git.Base.Reason}, out.UpgradeBase)
+	assert.Equal(t, []string{"fresh: app new --chaos", "fresh: deploy --chaos",
+		"upgrade: app new --chaos", "upgrade: deploy --chaos", "upgrade: deploy --chaos",
+		"upgrade: backup create", "upgrade: restore 5a7e0001"}, w.Abra.Log())
+	assert.Equal(t, []string{testHead, tip, testHead}, w.Git.Checkouts)
+	assert.Contains(t, checkOf(t, tiers[results.TierUpgrade], "chaos-version label").Detail, tip[:8],
+		"the base's label names the base commit")
+	assert.Equal(t, bothApps, out.Apps)
 }
 
 // TestRun covers the ways a climb stops before the recipe is at fault, or at install.
@@ -162,6 +274,7 @@ func TestRun(t *testing.T) {
 		assert.Contains(t, tiers[results.TierInstall].Reason, "resolve upgrade base: git tag --merged")
 		assertNotReached(t, tiers, results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore)
 		assert.Empty(t, w.Abra.Got)
+		assert.Empty(t, out.Apps)
 		assert.Equal(t, 0, out.Deploys)
 	})
 
@@ -174,7 +287,7 @@ func TestRun(t *testing.T) {
 		for name, tr := range climb(t, out) {
 			assert.Equal(t, results.Pass, tr.Status, "%s: %s", name, tr.Reason)
 		}
-		assert.Len(t, w.Abra.Got, 5)
+		assert.Equal(t, goodLog, w.Abra.Log())
 	})
 
 	t.Run("the run aborted while install waits for the stack is unverified, not a failing recipe", func(t *testing.T) {
@@ -182,7 +295,7 @@ func TestRun(t *testing.T) {
 		w := newWorld(t)
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
-		w.Abra.OnDeploy = func(string, bool) { cancel() } // SIGTERM arrives during the deploy
+		w.Abra.OnDeploy = func(string, string, bool) { cancel() } // SIGTERM arrives during the deploy
 		out := w.run(ctx)
 
 		tiers := climb(t, out)
@@ -192,63 +305,58 @@ func TestRun(t *testing.T) {
 		assert.Equal(t, results.VerdictUnverified, results.Verdict(out.Tiers))
 	})
 
-	t.Run("a data probe that refuses the seed fails install", func(t *testing.T) {
+	t.Run("the head that cannot be checked out leaves install unverified before app new", func(t *testing.T) {
 		t.Parallel()
 		w := newWorld(t)
-		w.Data.WriteErr = errors.New("data-write ccci-install: exit status 1: 401 Unauthorized")
+		w.Git.CheckoutErrs = []error{errors.New("git checkout: unable to write new index file")}
 		out := w.run(t.Context())
 
 		tiers := climb(t, out)
-		assert.Equal(t, results.Fail, tiers[results.TierInstall].Status)
-		assert.Contains(t, tiers[results.TierInstall].Reason, "did not accept a datum")
-		assert.Contains(t, tiers[results.TierInstall].Reason, "401 Unauthorized")
-		assertNotReached(t, tiers, results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore)
+		assert.Equal(t, results.Unverified, tiers[results.TierInstall].Status)
+		assert.Contains(t, tiers[results.TierInstall].Reason, "check out 01234567: git checkout: unable to write new index file")
+		assert.Empty(t, w.Abra.Got, "nothing is created from an unknown tree")
+		assert.Equal(t, []results.App{{Role: results.RoleFresh, Domain: freshDomain}}, out.Apps, "the app is reported with no app new")
+		assert.Equal(t, 0, out.Deploys)
 	})
-
-	t.Run("the deployed version label not naming the upgrade base fails install", func(t *testing.T) {
-		t.Parallel()
-		w := newWorld(t)
-		deploy := w.Abra.OnDeploy
-		w.Abra.OnDeploy = func(version string, chaos bool) {
-			deploy(version, chaos)
-			w.Swarm.Labels["app"][versionLabel] = "1.0.0+1.20.0"
-		}
-		out := w.run(t.Context())
-
-		tiers := climb(t, out)
-		assert.Equal(t, results.Fail, tiers[results.TierInstall].Status)
-		assert.Contains(t, tiers[results.TierInstall].Reason, `is "1.0.0+1.20.0", want "`+testBase+`"`)
-		assert.Equal(t, []string{"app new " + testBase, "deploy " + testBase}, w.Abra.Log())
-	})
-}
-
-func checkNames(tr results.Tier) []string {
-	var out []string
-	for _, c := range tr.Checks {
-		out = append(out, c.Name)
-	}
-	return out
 }
 
 // TestCrashAfterConvergingFailsTheTier: a service that converged and then crashed (caught by the
 // stability check) fails the tier, whatever the probes saw while it was up.
 func TestCrashAfterConvergingFailsTheTier(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
-	w.Swarm.StableErr = &swarm.StabilityError{Failures: []swarm.TaskFailure{{Service: testStack + "_app", State: "failed", ExitCode: 1, Err: "task: non-zero exit (1)"}}}
-	tiers := climb(t, w.run(t.Context()))
+	crashed := func(stack string) error {
+		return &swarm.StabilityError{Failures: []swarm.TaskFailure{{Service: stack + "_app", State: "failed", ExitCode: 1, Err: "task: non-zero exit (1)"}}}
+	}
+	tests := []struct {
+		name  string
+		stack string
+		tier  string
+	}{
+		{name: "the fresh app crashing after it converged fails install", stack: freshStack, tier: results.TierInstall},
+		{name: "the upgraded app crashing after it converged fails upgrade", stack: upgradeStack, tier: results.TierUpgrade},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			w.Swarm.StableErrs = map[string]error{tt.stack: crashed(tt.stack)}
+			tiers := climb(t, w.run(t.Context()))
 
-	install := tiers[results.TierInstall]
-	assert.Equal(t, results.Fail, install.Status)
-	assert.Contains(t, install.Reason, testStack+"_app")
-	assert.Equal(t, results.Unverified, tiers[results.TierUpgrade].Status, "later tiers are not reached")
+			got := tiers[tt.tier]
+			assert.Equal(t, results.Fail, got.Status)
+			assert.Contains(t, got.Reason, tt.stack+"_app: task failed after converging")
+			assert.Equal(t, results.Fail, checkOf(t, got, "stayed up").Status)
+			assert.Equal(t, results.Unverified, tiers[results.TierBackup].Status, "later tiers are not reached")
+		})
+	}
 }
 
 // TestStabilityCheckErrorIsUnverified: the Docker API failing during the check is infrastructure.
 func TestStabilityCheckErrorIsUnverified(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	w.Swarm.StableErr = errors.New("docker: connection refused")
+	w.Swarm.StableErrs = map[string]error{freshStack: errors.New("docker: connection refused")}
 	tiers := climb(t, w.run(t.Context()))
 	assert.Equal(t, results.Unverified, tiers[results.TierInstall].Status)
+	assert.Contains(t, tiers[results.TierInstall].Reason, "stayed up: docker: connection refused")
 }

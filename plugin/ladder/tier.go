@@ -49,9 +49,24 @@ func (t *tier) unverified(format string, a ...any) {
 	t.record(results.Unverified, "infrastructure", fmt.Sprintf(format, a...))
 }
 
-func (t *tier) skip(reason string) {
-	t.Status = results.Skip
-	t.Reason = reason
+// skipCheck records a check that could not apply; it never changes the tier's status.
+func (t *tier) skipCheck(name, detail string) {
+	t.Checks = append(t.Checks, results.Check{Name: name, Status: results.Skip, Detail: detail})
+}
+
+// newSubTier collects the checks of one phase of t (the upgrade's base install), so the caller
+// can judge the phase before folding it into t.
+func (l *Ladder) newSubTier(t *tier) *tier {
+	return &tier{Tier: results.Tier{Name: t.Name, Status: results.Pass, Checks: []results.Check{}}, started: time.Now()}
+}
+
+// absorb takes sub's outcome (status, reason, excerpt, warnings) as t's.
+func (t *tier) absorb(sub *tier) {
+	t.Status, t.Reason = sub.Status, sub.Reason
+	if t.excerpt == "" {
+		t.excerpt = sub.excerpt
+	}
+	t.Warnings = append(t.Warnings, sub.Warnings...)
 }
 
 func (t *tier) record(s results.Status, name, detail string) {
@@ -90,16 +105,23 @@ func (t *tier) callFailed(ctx context.Context, check string, err error) {
 	}
 }
 
-// convergeFailed classifies a convergence error: crash loops, rollbacks and never converging are
-// the recipe's failure; anything else (the Docker API went away), or any error once the run's ctx
+// convergeFailed classifies a convergence error: crash loops, rollbacks, never converging and an
+// image the registry says does not exist are the recipe's failure; an unreachable registry and
+// anything else (the Docker API went away), or any error once the run's ctx
 // is done (the wait was cut short by the abort, not by the step timeout), is infrastructure.
 func (t *tier) convergeFailed(ctx context.Context, check string, err error) {
 	var crash *swarm.CrashLoopError
 	var rollback *swarm.RollbackError
 	var timeout *swarm.TimeoutError
+	var image *swarm.ImageError
 	switch {
 	case ctx.Err() != nil:
 		t.unverified("%s: run aborted (%v): %v", check, context.Cause(ctx), err)
+	case errors.As(err, &image) && image.Unreachable:
+		// The registry could not be reached: the box's network, not the recipe.
+		t.unverified("%s: %v", check, err)
+	case errors.As(err, &image):
+		t.fail(check, "%v", err)
 	case errors.As(err, &crash):
 		t.excerpt = strings.Join(crash.LastLogs, "\n")
 		t.fail(check, "%v", err)

@@ -15,11 +15,14 @@ import (
 
 	"coopcloud.tech/cc-ci/internal/abra"
 	"coopcloud.tech/cc-ci/internal/applock"
+	"coopcloud.tech/cc-ci/internal/naming"
 	"coopcloud.tech/cc-ci/internal/recipe"
 	"coopcloud.tech/cc-ci/internal/results"
 	"coopcloud.tech/cc-ci/internal/rundir"
 	"coopcloud.tech/cc-ci/internal/swarm"
 	"coopcloud.tech/cc-ci/plugin/ladder"
+	"coopcloud.tech/cc-ci/plugin/ladder/floor"
+	"coopcloud.tech/cc-ci/plugin/overlay"
 )
 
 // runner holds one run's state. The teardown funnel may run on the signal goroutine while
@@ -38,7 +41,7 @@ type runner struct {
 	mu        sync.Mutex
 	runCtx    context.Context // its cause says why an aborted run ended
 	dir       *rundir.Dir
-	lock      *applock.Lock
+	locks     []*applock.Lock // one per app domain, in Settings.Domains order
 	docker    *swarm.Client
 	abra      *abra.Client
 	res       *results.Results
@@ -75,7 +78,7 @@ func (r *runner) execute(ctx context.Context) {
 		return
 	}
 	r.begin(dir)
-	r.printf("==> cc-ci run %s: recipe %s at %s (PR %s), app %s\n", id, s.Recipe, s.Ref, orNone(s.PR), s.Domain())
+	r.printf("==> cc-ci run %s: recipe %s at %s (PR %s), apps %s (fresh) and %s (upgrade)\n", id, s.Recipe, s.Ref, orNone(s.PR), s.Domain(), s.UpgradeDomain())
 	r.printf("    run dir %s, ABRA_DIR %s\n", dir.Root, dir.AbraDir)
 	if err := os.MkdirAll(filepath.Join(s.AbraDir, "servers", s.Server), 0o755); err != nil {
 		r.abort(3, "prepare abra server dir: %v", err)
@@ -94,7 +97,12 @@ func (r *runner) execute(ctx context.Context) {
 		return
 	}
 
-	l := r.ladder(dir, recipeDir, head)
+	ov, err := overlay.Load(s.OverlaysDir, s.Recipe)
+	if err != nil {
+		r.abort(2, "%v (fix the overlay file in this repo)", err)
+		return
+	}
+	l := r.ladder(dir, recipeDir, head, ov)
 	outcome := l.Run(ctx)
 
 	r.mu.Lock()
@@ -103,22 +111,27 @@ func (r *runner) execute(ctx context.Context) {
 	r.res.Tiers = outcome.Tiers
 	r.res.UpgradeBase = outcome.UpgradeBase
 	r.res.Deploys = outcome.Deploys
+	r.res.Apps = outcome.Apps
 	r.res.FailureExcerpt = outcome.FailureExcerpt
 }
 
-// prepare takes the app lock, connects to Docker and removes leftovers of an earlier run of the
-// same app (a SIGKILLed run the janitor has not reaped yet), so they cannot fail this one.
+// prepare takes both apps' locks (always in the same order, so two runs of one PR and ref
+// cannot deadlock), connects to Docker, checks the infrastructure, and removes leftovers of an
+// earlier run of the same apps (a SIGKILLed run the janitor has not reaped yet), so they cannot
+// fail this one.
 func (r *runner) prepare(ctx context.Context, dir *rundir.Dir) bool {
 	s := r.s
-	r.printf("==> [%7.1fs] LOCK     app lock %s\n", r.elapsed(), applock.Path(s.LockDir, s.Domain()))
-	lock, err := applock.Acquire(ctx, s.LockDir, s.Domain(), applock.Options{Logger: r.log})
-	if err != nil {
-		r.abort(3, "acquire app lock: %v", err)
-		return false
+	for _, domain := range s.Domains() {
+		r.printf("==> [%7.1fs] LOCK     app lock %s\n", r.elapsed(), applock.Path(s.LockDir, domain))
+		lock, err := applock.Acquire(ctx, s.LockDir, domain, applock.Options{Logger: r.log})
+		if err != nil {
+			r.abort(3, "acquire app lock: %v", err)
+			return false
+		}
+		r.mu.Lock()
+		r.locks = append(r.locks, lock)
+		r.mu.Unlock()
 	}
-	r.mu.Lock()
-	r.lock = lock
-	r.mu.Unlock()
 	docker, err := swarm.New(ctx)
 	if err != nil {
 		r.abort(3, "docker: %v", err)
@@ -127,15 +140,21 @@ func (r *runner) prepare(ctx context.Context, dir *rundir.Dir) bool {
 	r.mu.Lock()
 	r.docker = docker
 	r.mu.Unlock()
-	start := time.Now()
-	report, err := docker.Teardown(ctx, s.Stack(), dir.AppEnvPath(s.Server, s.Domain()))
-	r.clock.since("docker", start)
-	if err != nil {
-		r.abort(3, "remove leftovers of an earlier run of %s: %v", s.Domain(), err)
+	if err := r.checkInfra(ctx); err != nil {
+		r.abort(3, "the CI infrastructure cannot run the ladder, nothing was deployed: %v", err)
 		return false
 	}
-	if !report.Empty() {
-		r.printf("    removed leftovers of an earlier run of this app: %s\n", strings.Join(residueNames(report, nil), ", "))
+	for _, domain := range s.Domains() {
+		start := time.Now()
+		report, err := docker.Teardown(ctx, naming.Stack(domain), dir.AppEnvPath(s.Server, domain))
+		r.clock.since("docker", start)
+		if err != nil {
+			r.abort(3, "remove leftovers of an earlier run of %s: %v", domain, err)
+			return false
+		}
+		if !report.Empty() {
+			r.printf("    removed leftovers of an earlier run of %s: %s\n", domain, strings.Join(residueNames(report, nil), ", "))
+		}
 	}
 	return true
 }
@@ -154,8 +173,9 @@ func fetchExitCode(src string, err error) int {
 	return 3
 }
 
-// ladder wires the ladder to the real abra, swarm, git checkout and the overlay's data probe.
-func (r *runner) ladder(dir *rundir.Dir, recipeDir, head string) *ladder.Ladder {
+// ladder wires the ladder to the real abra, swarm, git checkout, the generic data floor and the
+// overlay's data probe.
+func (r *runner) ladder(dir *rundir.Dir, recipeDir, head string, ov overlay.Overlay) *ladder.Ladder {
 	s := r.s
 	env := r.hookEnv(dir, recipeDir)
 	ab := &abra.Client{Bin: s.AbraBin, Env: env, Dir: recipeDir, Out: r.out, Masker: r.masker, Timeout: s.StepTimeout, Logger: r.log}
@@ -163,24 +183,47 @@ func (r *runner) ladder(dir *rundir.Dir, recipeDir, head string) *ladder.Ladder 
 	r.abra = ab
 	docker := r.docker
 	r.mu.Unlock()
-	timed := &http.Client{Timeout: 10 * time.Second, CheckRedirect: ladder.NoRedirects,
-		Transport: timedTransport{rt: http.DefaultTransport, clock: r.clock}}
 	l := &ladder.Ladder{
 		Config: ladder.Config{
-			Recipe: s.Recipe, Domain: s.Domain(), Stack: s.Stack(), Server: s.Server,
+			Recipe: s.Recipe, FreshDomain: s.Domain(), UpgradeDomain: s.UpgradeDomain(), Server: s.Server,
+			ServerDir: filepath.Join(dir.AbraDir, "servers", s.Server),
 			RecipeDir: recipeDir, Head: head, FrontDoor: s.FrontDoor, StepTimeout: s.StepTimeout, ReadyTimeout: s.ReadyTimeout,
+			Overlay: ov,
 		},
-		Abra:   stepAbra{c: ab, step: r.step},
+		Abra:   &stepAbra{c: ab, step: r.step},
 		Swarm:  timedSwarm{c: docker, clock: r.clock},
-		Git:    gitCheckout{dir: recipeDir, clock: r.clock},
-		HTTP:   timed,
+		Git:    gitCheckout{dir: recipeDir, override: s.UpgradeBase, clock: r.clock},
+		HTTP:   r.httpClient(),
+		Floor:  func(stack string) ladder.DataFloor { return timedFloor{f: &floor.Floor{Docker: docker, Stack: stack}, clock: r.clock} },
 		Out:    r.out,
 		OnTier: r.tierDecided,
 	}
-	if probe := r.overlayProbe(env, recipeDir); probe != nil {
+	r.printOverlay(ov)
+	if probe := r.overlayProbe(env, recipeDir, ov); probe != nil {
 		l.Data = timedProbe{p: probe, clock: r.clock}
 	}
 	return l
+}
+
+// httpClient is the front-door client: timed as "http", never following redirects itself (the
+// ladder judges each), and for an https front door checking the certificate against each app's
+// own name.
+func (r *runner) httpClient() *http.Client {
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	return &http.Client{Timeout: 10 * time.Second, CheckRedirect: ladder.NoRedirects,
+		Transport: timedTransport{rt: &ladder.HostTLS{Base: base}, clock: r.clock}}
+}
+
+// printOverlay prints the overlay in effect and records it in the manifest.
+func (r *runner) printOverlay(ov overlay.Overlay) {
+	if ov.File == "" {
+		return
+	}
+	r.mu.Lock()
+	r.res.Manifest["overlay"] = ov.Dir
+	r.res.Manifest["overlay-config"] = ov.File
+	r.mu.Unlock()
+	r.printf("    overlay config in effect: %s (%d declared not applicable, %d redirect hosts)\n", ov.File, len(ov.Config.ExpectedNA), len(ov.Config.RedirectHosts))
 }
 
 func (r *runner) tierDecided(t results.Tier) {
@@ -191,29 +234,27 @@ func (r *runner) tierDecided(t results.Tier) {
 
 // overlayProbe returns the data probe declared by the recipe's overlay, recording it in the
 // manifest, or nil when there is none.
-func (r *runner) overlayProbe(env []string, recipeDir string) *ladder.HookProbe {
-	if r.s.OverlaysDir == "" {
-		r.printf("    overlays in effect: none (generic ladder)\n")
+func (r *runner) overlayProbe(env []string, recipeDir string, ov overlay.Overlay) *ladder.HookProbe {
+	if ov.Dir == "" {
+		r.printf("    overlays in effect: none (generic ladder and data floor)\n")
 		return nil
 	}
-	overlay := filepath.Join(r.s.OverlaysDir, r.s.Recipe)
-	hooks := filepath.Join(overlay, "hooks")
+	hooks := filepath.Join(ov.Dir, "hooks")
 	w, rd := filepath.Join(hooks, "data-write"), filepath.Join(hooks, "data-read")
 	if !executable(w) || !executable(rd) {
-		r.printf("    overlays in effect: none in %s (generic ladder)\n", overlay)
+		r.printf("    overlays in effect: %s without a data probe (generic data floor only)\n", ov.Dir)
 		return nil
 	}
 	r.mu.Lock()
-	r.res.Manifest["overlay"] = overlay
+	r.res.Manifest["overlay"] = ov.Dir
 	r.res.Manifest["data-probe"] = hooks
 	r.mu.Unlock()
-	r.printf("    overlays in effect: %s (data probe hooks/{data-write,data-read})\n", overlay)
+	r.printf("    overlays in effect: %s (data probe hooks/{data-write,data-read}, in addition to the generic data floor)\n", ov.Dir)
 	return &ladder.HookProbe{WritePath: w, ReadPath: rd, Env: env, Dir: recipeDir, Timeout: time.Minute}
 }
 
 func (r *runner) hookEnv(dir *rundir.Dir, recipeDir string) []string {
-	return append(dir.Environ(os.Environ()),
-		"CCCI_DOMAIN="+r.s.Domain(), "CCCI_STACK="+r.s.Stack(), "CCCI_RECIPE="+r.s.Recipe,
+	return append(dir.Environ(os.Environ()), "CCCI_RECIPE="+r.s.Recipe,
 		"CCCI_RECIPE_DIR="+recipeDir, "CCCI_FRONTDOOR="+r.s.FrontDoor, "CCCI_RUN_DIR="+dir.Root)
 }
 

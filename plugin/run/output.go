@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"io"
+	"maps"
 	"os"
 	"sync"
 
@@ -37,15 +38,18 @@ func (w *logWriter) tee(f *os.File) {
 }
 
 // stepAbra holds the runner's step token for the length of every abra call, so the teardown
-// funnel can wait for an in-flight call (a deploy still creating services) before it removes
-// anything.
+// funnel never races a call that is still creating things. It also counts `app new` per domain,
+// for the deploy-count guard (one per app).
 type stepAbra struct {
 	c    *abra.Client
 	step chan struct{}
+
+	mu   sync.Mutex
+	news map[string]int
 }
 
 // do runs call while holding the step token; an aborted run gets its cause, not a new call.
-func (s stepAbra) do(ctx context.Context, call func() error) error {
+func (s *stepAbra) do(ctx context.Context, call func() error) error {
 	select {
 	case s.step <- struct{}{}:
 	case <-ctx.Done():
@@ -55,20 +59,47 @@ func (s stepAbra) do(ctx context.Context, call func() error) error {
 	return call()
 }
 
-func (s stepAbra) AppNew(ctx context.Context, recipe, version, server, domain string) error {
-	return s.do(ctx, func() error { return s.c.AppNew(ctx, recipe, version, server, domain) })
+func (s *stepAbra) AppNew(ctx context.Context, recipe, version, server, domain string, chaos bool) error {
+	return s.do(ctx, func() error {
+		s.mu.Lock()
+		if s.news == nil {
+			s.news = map[string]int{}
+		}
+		s.news[domain]++
+		s.mu.Unlock()
+		return s.c.AppNew(ctx, recipe, version, server, domain)
+	})
 }
 
-func (s stepAbra) Deploy(ctx context.Context, domain, version string, chaos bool) error {
+func (s *stepAbra) Deploy(ctx context.Context, domain, version string, chaos bool) error {
 	return s.do(ctx, func() error { return s.c.Deploy(ctx, domain, version, chaos) })
 }
 
-func (s stepAbra) BackupCreate(ctx context.Context, domain string) error {
-	return s.do(ctx, func() error { return s.c.BackupCreate(ctx, domain) })
+func (s *stepAbra) SecretGenerate(ctx context.Context, domain, secret, version string) error {
+	return s.do(ctx, func() error {
+		_, err := s.c.Run(ctx, "app", "secret", "generate", domain, secret, version, "--no-input")
+		return err
+	})
 }
 
-func (s stepAbra) Restore(ctx context.Context, domain string) error {
-	return s.do(ctx, func() error { return s.c.Restore(ctx, domain) })
+func (s *stepAbra) BackupCreate(ctx context.Context, domain string) (string, error) {
+	var snapshot string
+	err := s.do(ctx, func() error {
+		var err error
+		snapshot, err = s.c.BackupCreateSnapshot(ctx, domain)
+		return err
+	})
+	return snapshot, err
 }
 
-func (s stepAbra) Calls() map[string]int { return s.c.Calls() }
+func (s *stepAbra) Restore(ctx context.Context, domain, snapshot string) error {
+	return s.do(ctx, func() error { return s.c.RestoreSnapshot(ctx, domain, snapshot) })
+}
+
+// AppNews counts `app new` calls per domain.
+func (s *stepAbra) AppNews() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.news)
+}
+

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"coopcloud.tech/cc-ci/internal/cliapp"
@@ -34,10 +35,13 @@ type Settings struct {
 	Deadline     time.Duration
 	StepTimeout  time.Duration
 	ReadyTimeout time.Duration
+	// UpgradeBase is an explicit upgrade base (release tag or commit); "" walks the base chain.
+	UpgradeBase string
 
 	// Derived by Validate.
-	domain string
-	stack  string
+	domain        string
+	stack         string
+	upgradeDomain string
 }
 
 // Mode values.
@@ -65,6 +69,7 @@ func (s *Settings) Validate() error {
 	}
 	s.domain = naming.Domain(s.Recipe, s.PR, s.Ref, s.DomainSuffix)
 	s.stack = naming.Stack(s.domain)
+	s.upgradeDomain = naming.UpgradeDomain(s.Recipe, s.PR, s.Ref, s.DomainSuffix)
 	if len(s.stack) > naming.MaxSwarmName {
 		return &cliapp.ConfigError{Problems: []string{fmt.Sprintf("stack name %q is %d chars, over Docker's %d: shorten CCCI_DOMAIN_SUFFIX", s.stack, len(s.stack), naming.MaxSwarmName)}}
 	}
@@ -99,6 +104,9 @@ func (s *Settings) validateInput(p *cliapp.Problems) {
 	}
 	if s.Mode != ModeCold && s.Mode != ModeQuick {
 		p.Add("mode %q is unknown: set PLUGIN_MODE (or CCCI_MODE) to cold or quick", s.Mode)
+	}
+	if s.UpgradeBase != "" && (strings.HasPrefix(s.UpgradeBase, "-") || strings.ContainsAny(s.UpgradeBase, " \t\n")) {
+		p.Add("upgrade base %q is malformed: set PLUGIN_UPGRADE_BASE (or CCCI_UPGRADE_BASE) to a release tag or a commit of the recipe", s.UpgradeBase)
 	}
 	if s.Forge != "" && s.Forge != "github" && s.Forge != "gitea" {
 		p.Add("forge %q is unknown: set CCCI_FORGE to github or gitea", s.Forge)
@@ -146,3 +154,10 @@ func (s *Settings) Domain() string { return s.domain }
 
 // Stack is the swarm stack name of this run (valid after Validate).
 func (s *Settings) Stack() string { return s.stack }
+
+// UpgradeDomain is the domain of the app installed at the upgrade base and upgraded to the head
+// (valid after Validate); Domain is the fresh install's.
+func (s *Settings) UpgradeDomain() string { return s.upgradeDomain }
+
+// Domains are both apps' domains: the fresh install's first.
+func (s *Settings) Domains() []string { return []string{s.domain, s.upgradeDomain} }

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
+	"coopcloud.tech/cc-ci/internal/naming"
 	"coopcloud.tech/cc-ci/internal/results"
 	"coopcloud.tech/cc-ci/internal/rundir"
 	"coopcloud.tech/cc-ci/internal/swarm"
@@ -62,7 +65,7 @@ func (r *runner) teardown(ctx context.Context) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.docker != nil {
-		r.teardownApp(ctx)
+		r.teardownApps(ctx)
 		if err := r.docker.Close(); err != nil {
 			r.log.Warn("close docker client", "err", err)
 		}
@@ -70,8 +73,8 @@ func (r *runner) teardown(ctx context.Context) {
 	if r.res != nil {
 		r.finishResults()
 	}
-	if r.lock != nil {
-		if err := r.lock.Release(); err != nil {
+	for _, lock := range r.locks {
+		if err := lock.Release(); err != nil {
 			r.log.Warn("release app lock", "err", err)
 		}
 	}
@@ -91,7 +94,9 @@ func (r *runner) finishResults() {
 		r.res.Teardown.Clean = true // nothing was ever deployed
 	}
 	if r.abra != nil {
-		r.res.Deploys = r.abra.Calls()["app new"]
+		if !r.completed || len(r.res.Apps) == 0 {
+			r.res.Deploys = r.abra.Calls()["app new"]
+		}
 		r.clock.add("abra", r.abra.TimeInside())
 	}
 	r.res.Finalize(time.Now())
@@ -112,26 +117,56 @@ func abortedTiers(decided []results.Tier, cause string) []results.Tier {
 	return out
 }
 
-// teardownApp removes everything of the app (never images) and records whether anything is left.
-func (r *runner) teardownApp(ctx context.Context) {
-	fmt.Fprintf(r.out, "==> [%7.1fs] TEARDOWN removing %s\n", r.elapsed(), r.s.Stack())
-	envPath := r.dir.AppEnvPath(r.s.Server, r.s.Domain())
-	start := time.Now()
-	report, err := r.docker.Teardown(ctx, r.s.Stack(), envPath)
-	if err != nil {
-		fmt.Fprintf(r.out, "    teardown error: %v\n", err)
+// teardownApps removes everything of both apps (never images), concurrently, and records
+// whether anything is left.
+func (r *runner) teardownApps(ctx context.Context) {
+	domains := r.s.Domains()
+	type outcome struct {
+		clean   bool
+		residue []string
+		line    string
 	}
-	residue, rerr := r.docker.Residue(ctx, r.s.Stack())
+	outs := make([]outcome, len(domains))
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i, domain := range domains {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			clean, residue, line := r.teardownApp(ctx, domain)
+			outs[i] = outcome{clean, residue, line}
+		}()
+	}
+	wg.Wait()
 	r.clock.since("docker", start)
+	r.res.Teardown = results.Teardown{Clean: true}
+	for _, o := range outs {
+		fmt.Fprint(r.out, o.line)
+		r.res.Teardown.Clean = r.res.Teardown.Clean && o.clean
+		r.res.Teardown.Residue = append(r.res.Teardown.Residue, o.residue...)
+	}
+}
+
+// teardownApp removes one app and reports whether anything of it is left.
+func (r *runner) teardownApp(ctx context.Context, domain string) (bool, []string, string) {
+	stack := naming.Stack(domain)
+	var b strings.Builder
+	fmt.Fprintf(&b, "==> [%7.1fs] TEARDOWN removing %s\n", r.elapsed(), stack)
+	envPath := r.dir.AppEnvPath(r.s.Server, domain)
+	report, err := r.docker.Teardown(ctx, stack, envPath)
+	if err != nil {
+		fmt.Fprintf(&b, "    teardown error: %v\n", err)
+	}
+	residue, rerr := r.docker.Residue(ctx, stack)
 	_, envErr := os.Stat(envPath)
 	clean := err == nil && rerr == nil && residue.Empty() && os.IsNotExist(envErr)
-	r.res.Teardown.Clean = clean
-	r.res.Teardown.Residue = residueNames(residue, rerr)
+	names := residueNames(residue, rerr)
 	if envErr == nil {
-		r.res.Teardown.Residue = append(r.res.Teardown.Residue, "env "+envPath)
+		names = append(names, "env "+envPath)
 	}
-	fmt.Fprintf(r.out, "    removed %d services, %d volumes, %d secrets, %d configs, %d networks; clean: %t\n",
+	fmt.Fprintf(&b, "    removed %d services, %d volumes, %d secrets, %d configs, %d networks; clean: %t\n",
 		len(report.Services), len(report.Volumes), len(report.Secrets), len(report.Configs), len(report.Networks), clean)
+	return clean, names, b.String()
 }
 
 func residueNames(rep swarm.TeardownReport, err error) []string {

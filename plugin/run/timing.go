@@ -12,6 +12,7 @@ import (
 	"coopcloud.tech/cc-ci/internal/recipe"
 	"coopcloud.tech/cc-ci/internal/swarm"
 	"coopcloud.tech/cc-ci/plugin/ladder"
+	"coopcloud.tech/cc-ci/plugin/ladder/floor"
 )
 
 // clock sums the time a run spends waiting on the outside world (abra, Docker, git, hooks, the
@@ -58,9 +59,9 @@ type timedSwarm struct {
 	clock *clock
 }
 
-func (t timedSwarm) WaitConverged(ctx context.Context, stack string, opts swarm.WaitOptions) error {
+func (t timedSwarm) WaitConvergedReport(ctx context.Context, stack string, opts swarm.WaitOptions) (swarm.Convergence, error) {
 	defer t.clock.since("docker", time.Now())
-	return t.c.WaitConverged(ctx, stack, opts)
+	return t.c.WaitConvergedReport(ctx, stack, opts)
 }
 
 func (t timedSwarm) ServiceLabels(ctx context.Context, stack string) (map[string]map[string]string, error) {
@@ -69,9 +70,11 @@ func (t timedSwarm) ServiceLabels(ctx context.Context, stack string) (map[string
 }
 
 // gitCheckout adapts the recipe package to the ladder's gitTree for one checkout, timed as "git".
+// override is the explicit upgrade base ("" walks the base chain).
 type gitCheckout struct {
-	dir   string
-	clock *clock
+	dir      string
+	override string
+	clock    *clock
 }
 
 func (g gitCheckout) Checkout(ctx context.Context, ref string) (string, error) {
@@ -79,9 +82,9 @@ func (g gitCheckout) Checkout(ctx context.Context, ref string) (string, error) {
 	return recipe.Checkout(ctx, g.dir, ref)
 }
 
-func (g gitCheckout) UpgradeBase(ctx context.Context, head string) (recipe.Release, bool, string, error) {
+func (g gitCheckout) UpgradeBase(ctx context.Context, head string) (recipe.Base, bool, error) {
 	defer g.clock.since("git", time.Now())
-	return recipe.UpgradeBase(ctx, g.dir, head)
+	return recipe.UpgradeBase(ctx, g.dir, head, g.override)
 }
 
 // timedProbe is the overlay's data probe with its hook runs timed as "hooks".
@@ -90,14 +93,45 @@ type timedProbe struct {
 	clock *clock
 }
 
-func (t timedProbe) Write(ctx context.Context, key, value string) error {
+func (t timedProbe) Write(ctx context.Context, domain, key, value string) error {
 	defer t.clock.since("hooks", time.Now())
-	return t.p.Write(ctx, key, value)
+	return t.p.Write(ctx, domain, key, value)
 }
 
-func (t timedProbe) Read(ctx context.Context, key string) (string, bool, error) {
+func (t timedProbe) Read(ctx context.Context, domain, key string) (string, bool, error) {
 	defer t.clock.since("hooks", time.Now())
-	return t.p.Read(ctx, key)
+	return t.p.Read(ctx, domain, key)
+}
+
+// timedFloor is one stack's generic data floor with its Docker calls timed as "docker".
+type timedFloor struct {
+	f     *floor.Floor
+	clock *clock
+}
+
+func (t timedFloor) MarkVolumes(ctx context.Context) (int, error) {
+	defer t.clock.since("docker", time.Now())
+	return t.f.MarkVolumes(ctx)
+}
+
+func (t timedFloor) CheckVolumes(ctx context.Context) error {
+	defer t.clock.since("docker", time.Now())
+	return t.f.CheckVolumes(ctx)
+}
+
+func (t timedFloor) MarkBackupPaths(ctx context.Context) (int, error) {
+	defer t.clock.since("docker", time.Now())
+	return t.f.MarkBackupPaths(ctx)
+}
+
+func (t timedFloor) MutateBackupPaths(ctx context.Context) error {
+	defer t.clock.since("docker", time.Now())
+	return t.f.MutateBackupPaths(ctx)
+}
+
+func (t timedFloor) CheckBackupPaths(ctx context.Context) error {
+	defer t.clock.since("docker", time.Now())
+	return t.f.CheckBackupPaths(ctx)
 }
 
 // timedTransport times front-door round trips as "http".

@@ -7,11 +7,16 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"coopcloud.tech/cc-ci/internal/appconfig"
 )
 
 // appNew: `abra app new <recipe> [<version>] --server <s> --domain <d> [--secrets] --no-input`.
-// It writes the app's .env from the recipe's .env.sample and, with --secrets, creates the secrets.
+// Like abra it writes the app's .env as a copy of the recipe's .env.sample with every
+// "<recipe>.example.com" replaced by the domain, and adds nothing: no DOMAIN, no TYPE (abra pkg/app
+// TemplateAppEnvSample; docs/abra-contract.md). A sample without DOMAIN gives an app without a
+// domain, as it would with abra. With --secrets it generates the secrets the compose files
+// declare, at the `# length=` their .env variables ask for.
 func appNew(ctx context.Context, f *fake, in invocation) error {
 	recipe, version := in.arg(0), in.arg(1)
 	server, domain := in.flags["--server"], in.flags["--domain"]
@@ -32,54 +37,30 @@ func appNew(ctx context.Context, f *fake, in invocation) error {
 	if _, err := os.Stat(envPath); err == nil {
 		return fmt.Errorf("app %s already exists (%s)", domain, envPath)
 	}
-	sample, err := os.ReadFile(filepath.Join(dir, ".env.sample"))
+	sample, err := os.ReadFile(filepath.Join(dir, appconfig.SampleEnvFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("recipe %s has no .env.sample: cannot create app %s", recipe, domain)
 	}
 	if err != nil {
 		return fmt.Errorf("read .env.sample of %s: %w", recipe, err)
 	}
-	content := rewriteEnv(string(sample), []envVar{{"TYPE", recipe}, {"DOMAIN", domain}})
+	content := appconfig.TemplateEnvSample(string(sample), recipe, domain)
 	if err := os.WriteFile(envPath, []byte(content), 0o600); err != nil {
 		return fmt.Errorf("write .env of %s: %w", domain, err)
 	}
 	fmt.Fprintf(f.stdout, "app %s created: %s\n", domain, envPath)
-	if in.has("--secrets") {
-		return f.generateSecrets(ctx, domain, parseEnv(content), false)
+	if !in.has("--secrets") {
+		return nil
 	}
-	return nil
-}
-
-// appSecretGenerate: `abra app secret generate <domain> --all --no-input`.
-func appSecretGenerate(ctx context.Context, f *fake, in invocation) error {
-	domain := in.arg(0)
-	vars, _, err := f.appEnv(domain)
+	// As in abra, the .env stays when the secrets cannot be generated; nothing is created in
+	// the swarm before every secret's name is checked.
+	cfg, err := appconfig.Load(ctx, appconfig.LoadOptions{RecipeDir: dir, EnvFile: envPath, Recipe: recipe, Stack: stackName(domain)})
 	if err != nil {
-		return err
+		return fmt.Errorf("generate secrets of %s: recipe %s: %w", domain, recipe, err)
 	}
-	return f.generateSecrets(ctx, domain, vars, true)
-}
-
-// appEnv reads domain's .env and returns its variables and the recipe it names (TYPE, or
-// RECIPE, without a ":<version>" suffix).
-func (f *fake) appEnv(domain string) ([]envVar, string, error) {
-	path, err := f.findEnv(domain)
+	secrets, err := cfg.ComposeSecrets(ctx, dir)
 	if err != nil {
-		return nil, "", err
+		return fmt.Errorf("generate secrets of %s: %w", domain, err)
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, "", fmt.Errorf("read .env of %s: %w", domain, err)
-	}
-	vars := parseEnv(string(data))
-	m := envMap(vars)
-	recipe := m["TYPE"]
-	if recipe == "" {
-		recipe = m["RECIPE"]
-	}
-	recipe, _, _ = strings.Cut(recipe, ":")
-	if recipe == "" {
-		return nil, "", fmt.Errorf("%s has no TYPE: which recipe is app %s?", path, domain)
-	}
-	return vars, recipe, nil
+	return f.generateSecrets(ctx, domain, secrets)
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"archive/tar"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,28 +12,21 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
+	"coopcloud.tech/cc-ci/internal/backupbot"
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 )
 
-// backupbot label keys (backup-bot-two's contract with recipes).
-const (
-	labelBackup         = "backupbot.backup"
-	labelBackupPath     = "backupbot.backup.path"
-	labelBackupPreHook  = "backupbot.backup.pre-hook"
-	labelBackupPostHook = "backupbot.backup.post-hook"
-	labelRestorePreHook = "backupbot.restore.pre-hook"
-	labelRestorePost    = "backupbot.restore.post-hook"
-	manifestName        = "manifest.json"
-)
+const manifestName = "manifest.json"
 
-// manifest describes one backup directory.
+// manifest describes one snapshot: $ABRA_DIR/backups/<domain>/<snapshot id>/.
 type manifest struct {
+	ID       string            `json:"id"` // 64 hex digits, like a restic snapshot id
 	Domain   string            `json:"domain"`
 	Stack    string            `json:"stack"`
 	Created  string            `json:"created"`
@@ -40,49 +35,13 @@ type manifest struct {
 
 type manifestService struct {
 	Service string   `json:"service"` // short name, e.g. "app"
-	Paths   []string `json:"paths"`
-	Tar     string   `json:"tar"` // entries relative to "/", e.g. data/dump/dump.json
+	Paths   []string `json:"paths"`   // the paths that existed and were copied
+	Tar     string   `json:"tar"`     // entries relative to "/", e.g. data/dump/dump.json
 }
 
-// backupTarget is a service with backupbot.backup=true.
-type backupTarget struct {
-	Short, Name string
-	Labels      map[string]string
-}
-
-// backupTargets picks the stack's services that opted into backups, sorted by name.
-func backupTargets(stack string, svcs []swarm.Service) []backupTarget {
-	var out []backupTarget
-	for _, s := range svcs {
-		if s.Spec.Labels[labelBackup] == "true" {
-			out = append(out, backupTarget{Short: strings.TrimPrefix(s.Spec.Name, stack+"_"),
-				Name: s.Spec.Name, Labels: s.Spec.Labels})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
-
-// backupPaths parses backupbot.backup.path: comma-separated absolute paths.
-func backupPaths(label string) ([]string, error) {
-	var out []string
-	for _, p := range strings.Split(label, ",") {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
-		}
-		if !path.IsAbs(p) || path.Clean(p) == "/" {
-			return nil, fmt.Errorf("backup path %q must be an absolute path below /", p)
-		}
-		out = append(out, path.Clean(p))
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s label is empty", labelBackupPath)
-	}
-	return out, nil
-}
-
-// appBackupCreate: `abra app backup create <domain> --no-input`, with backupbot's semantics.
+// appBackupCreate: `abra app backup create <domain> --no-input`. It backs up what
+// internal/backupbot says the stack's labels cover and prints the new snapshot's id the way
+// restic reports it ("snapshot <short id> saved", https://restic.readthedocs.io/en/stable/040_backup.html).
 func appBackupCreate(ctx context.Context, f *fake, in invocation) error {
 	domain := in.arg(0)
 	if _, err := f.findEnv(domain); err != nil {
@@ -91,20 +50,22 @@ func appBackupCreate(ctx context.Context, f *fake, in invocation) error {
 	stack := stackName(domain)
 	targets, err := f.stackBackupTargets(ctx, stack)
 	if err != nil {
-		return err
+		return fmt.Errorf("backup %s: %w", domain, err)
 	}
-	now := time.Now().UTC()
-	name := now.Format("20060102T150405.000000000Z")
-	dir := filepath.Join(f.abraDir, "backups", domain, name)
+	id, err := newSnapshotID()
+	if err != nil {
+		return fmt.Errorf("backup %s: %w", domain, err)
+	}
+	root := filepath.Join(f.abraDir, "backups", domain)
 	// Built under a dot-name and renamed when complete, so a failed backup is never restored.
-	partial := filepath.Join(f.abraDir, "backups", domain, "."+name+".partial")
+	partial := filepath.Join(root, "."+id+".partial")
 	if err := os.MkdirAll(partial, 0o755); err != nil {
 		return fmt.Errorf("backup %s: %w", domain, err)
 	}
 	defer os.RemoveAll(partial)
-	m := manifest{Domain: domain, Stack: stack, Created: now.Format(time.RFC3339Nano)}
+	m := manifest{ID: id, Domain: domain, Stack: stack, Created: time.Now().UTC().Format(time.RFC3339Nano)}
 	for _, t := range targets {
-		ms, err := f.backupService(ctx, t, partial)
+		ms, err := f.backupService(ctx, stack, t, partial)
 		if err != nil {
 			return fmt.Errorf("backup %s: %w", domain, err)
 		}
@@ -117,14 +78,24 @@ func appBackupCreate(ctx context.Context, f *fake, in invocation) error {
 	if err := os.WriteFile(filepath.Join(partial, manifestName), append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("backup %s: %w", domain, err)
 	}
-	if err := os.Rename(partial, dir); err != nil {
+	if err := os.Rename(partial, filepath.Join(root, id)); err != nil {
 		return fmt.Errorf("backup %s: %w", domain, err)
 	}
-	fmt.Fprintf(f.stdout, "backup created: %s\n", dir)
+	fmt.Fprintf(f.stdout, "snapshot %s saved\n", shortID(id))
 	return nil
 }
 
-func (f *fake) stackBackupTargets(ctx context.Context, stack string) ([]backupTarget, error) {
+// newSnapshotID returns 32 random bytes in hex, the shape of a restic snapshot id.
+func newSnapshotID() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("snapshot id: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// stackBackupTargets reads the stack's services and resolves their backupbot labels.
+func (f *fake) stackBackupTargets(ctx context.Context, stack string) ([]backupbot.Target, error) {
 	cli, err := f.docker()
 	if err != nil {
 		return nil, err
@@ -133,68 +104,84 @@ func (f *fake) stackBackupTargets(ctx context.Context, stack string) ([]backupTa
 	if err != nil {
 		return nil, fmt.Errorf("list services of %s: %w", stack, err)
 	}
-	targets := backupTargets(stack, svcs)
-	if len(targets) == 0 {
-		return nil, fmt.Errorf("no %s=true service in %s", labelBackup, stack)
+	in := make([]backupbot.Service, 0, len(svcs))
+	for _, s := range svcs {
+		var mounts []backupbot.Mount
+		if cs := s.Spec.TaskTemplate.ContainerSpec; cs != nil {
+			mounts = backupbot.MountsFromSpec(stack, cs.Mounts)
+		}
+		in = append(in, backupbot.Service{Name: s.Spec.Name, Labels: s.Spec.Labels, Mounts: mounts})
+	}
+	targets, ok, err := backupbot.StackTargets(in)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("no service of %s has the label %s=true", stack, backupbot.LabelBackup)
 	}
 	return targets, nil
 }
 
-// backupService runs the pre-hook, copies every backup path into <dir>/<service>.tar, and runs
-// the post-hook.
-func (f *fake) backupService(ctx context.Context, t backupTarget, dir string) (manifestService, error) {
-	paths, err := backupPaths(t.Labels[labelBackupPath])
-	if err != nil {
-		return manifestService{}, fmt.Errorf("service %s: %w", t.Name, err)
-	}
-	ctr, err := f.runningContainer(ctx, t.Name)
+// backupService runs the pre-hook, copies every covered path into <dir>/<service>.tar, and runs
+// the post-hook. A covered path that does not exist is left out, as backup-bot-two does.
+func (f *fake) backupService(ctx context.Context, stack string, t backupbot.Target, dir string) (manifestService, error) {
+	short := strings.TrimPrefix(t.Service, stack+"_")
+	ctr, err := f.runningContainer(ctx, t.Service)
 	if err != nil {
 		return manifestService{}, err
 	}
-	if err := f.hook(ctx, ctr, t, labelBackupPreHook); err != nil {
+	if err := f.hook(ctx, ctr, t.Service, backupbot.LabelPreHook, t.PreHook); err != nil {
 		return manifestService{}, err
 	}
-	tarName := t.Short + ".tar"
-	if err := f.copyOut(ctx, ctr, paths, filepath.Join(dir, tarName)); err != nil {
-		return manifestService{}, fmt.Errorf("service %s: %w", t.Name, err)
+	tarName := short + ".tar"
+	copied, err := f.copyOut(ctx, ctr, t.Paths, filepath.Join(dir, tarName))
+	if err != nil {
+		return manifestService{}, fmt.Errorf("service %s: %w", t.Service, err)
 	}
-	if err := f.hook(ctx, ctr, t, labelBackupPostHook); err != nil {
+	if err := f.hook(ctx, ctr, t.Service, backupbot.LabelPostHook, t.PostHook); err != nil {
 		return manifestService{}, err
 	}
-	return manifestService{Service: t.Short, Paths: paths, Tar: tarName}, nil
+	return manifestService{Service: short, Paths: copied, Tar: tarName}, nil
 }
 
-// copyOut writes one tar holding every path, entries re-rooted at "/" so a restore extracts it
-// with a single `docker cp - <ctr>:/`.
-func (f *fake) copyOut(ctx context.Context, ctr string, paths []string, file string) error {
+// copyOut writes one tar holding every existing path, entries re-rooted at "/" so a restore
+// extracts it with a single copy to "/". It returns the paths it copied.
+func (f *fake) copyOut(ctx context.Context, ctr string, paths []string, file string) ([]string, error) {
+	cli, err := f.docker()
+	if err != nil {
+		return nil, err
+	}
 	out, err := os.Create(file)
 	if err != nil {
-		return fmt.Errorf("create %s: %w", file, err)
+		return nil, fmt.Errorf("create %s: %w", file, err)
 	}
 	tw := tar.NewWriter(out)
+	var copied []string
 	for _, p := range paths {
-		pr, pw := io.Pipe()
-		errc := make(chan error, 1)
-		go func() {
-			_, err := f.execRun(ctx, execSpec{name: "docker", args: []string{"cp", ctr + ":" + p, "-"}, stdout: pw})
-			pw.CloseWithError(err)
-			errc <- err
-		}()
-		rerr := reroot(tar.NewReader(pr), tw, strings.TrimPrefix(path.Dir(p), "/"))
-		_ = pr.CloseWithError(rerr) // unblocks docker cp if reroot stopped early
-		if err := errors.Join(<-errc, rerr); err != nil {
-			_ = out.Close()
-			return fmt.Errorf("copy %s out of %s: %w", p, ctr, err)
+		rc, _, err := cli.CopyFromContainer(ctx, ctr, p)
+		if cerrdefs.IsNotFound(err) {
+			fmt.Fprintf(f.stdout, "%s does not exist in %s, not backed up\n", p, shortID(ctr))
+			continue
 		}
+		if err != nil {
+			_ = out.Close()
+			return nil, fmt.Errorf("copy %s out of %s: %w", p, ctr, err)
+		}
+		err = reroot(tar.NewReader(rc), tw, strings.TrimPrefix(path.Dir(p), "/"))
+		if err := errors.Join(err, rc.Close()); err != nil {
+			_ = out.Close()
+			return nil, fmt.Errorf("copy %s out of %s: %w", p, ctr, err)
+		}
+		copied = append(copied, p)
 	}
 	if err := errors.Join(tw.Close(), out.Close()); err != nil {
-		return fmt.Errorf("write %s: %w", file, err)
+		return nil, fmt.Errorf("write %s: %w", file, err)
 	}
-	return nil
+	return copied, nil
 }
 
 // reroot copies every entry of r to w with prefix (the path's parent, relative to "/") prepended
-// to its name, since `docker cp <ctr>:/a/b -` names entries relative to /a.
+// to its name, since a copy of /a/b out of a container names entries relative to /a.
 func reroot(r *tar.Reader, w *tar.Writer, prefix string) error {
 	for {
 		hdr, err := r.Next()
@@ -237,17 +224,16 @@ func (f *fake) runningContainer(ctx context.Context, service string) (string, er
 	return ctrs[0].ID, nil
 }
 
-// hook runs the command in label key (when set) inside the container with /bin/sh -c, as
-// backupbot does; a non-zero exit fails the backup or restore.
-func (f *fake) hook(ctx context.Context, ctr string, t backupTarget, key string) error {
-	cmd := strings.TrimSpace(t.Labels[key])
+// hook runs cmd (the value of label key; nothing when empty) inside the container with
+// /bin/sh -c, as backup-bot-two does; a non-zero exit fails the backup or restore.
+func (f *fake) hook(ctx context.Context, ctr, service, key, cmd string) error {
 	if cmd == "" {
 		return nil
 	}
-	fmt.Fprintf(f.stdout, "running %s of %s: %s\n", key, t.Name, cmd)
+	fmt.Fprintf(f.stdout, "running %s of %s: %s\n", key, service, cmd)
 	if _, err := f.execRun(ctx, execSpec{name: "docker", args: []string{"exec", ctr, "/bin/sh", "-c", cmd},
 		stdout: f.stdout}); err != nil {
-		return fmt.Errorf("%s of %s failed: %w", key, t.Name, err)
+		return fmt.Errorf("%s of %s failed: %w", key, service, err)
 	}
 	return nil
 }

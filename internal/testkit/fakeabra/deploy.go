@@ -17,8 +17,9 @@ const convergeTimeout = 3 * time.Minute
 
 // appDeploy: `abra app deploy <domain> [<version>] --no-input [--chaos] [--no-converge-checks]`.
 // With a version it checks that release out; with --chaos it deploys the working tree as it is;
-// with neither, the newest release. The deployed version (and chaos state) is recorded as
-// coop-cloud.<stack>.* labels on the "app" service, as abra does.
+// with neither, the newest release. Then, as abra does, it reads the app's effective configuration
+// (the .env, abra.sh's exports, STACK_NAME, the compose files COMPOSE_FILE selects) and records the
+// deployed version (and chaos state) as coop-cloud.<stack>.* labels on the "app" service.
 func appDeploy(ctx context.Context, f *fake, in invocation) error {
 	domain, version := in.arg(0), in.arg(1)
 	chaos := in.has("--chaos")
@@ -26,7 +27,7 @@ func appDeploy(ctx context.Context, f *fake, in invocation) error {
 		return &usageError{msg: "--chaos deploys the checked-out tree: give no version",
 			usage: "usage: abra app deploy <domain> --chaos --no-input"}
 	}
-	vars, recipe, err := f.appEnv(domain)
+	_, _, recipe, err := f.appEnv(domain)
 	if err != nil {
 		return err
 	}
@@ -39,10 +40,19 @@ func appDeploy(ctx context.Context, f *fake, in invocation) error {
 	if err != nil {
 		return fmt.Errorf("deploy %s: %w", domain, err)
 	}
-	files, err := composeFiles(dir, envMap(vars)["COMPOSE_FILE"])
+	cfg, _, err := f.appConfig(ctx, domain) // after the checkout: the files deployed
 	if err != nil {
 		return fmt.Errorf("deploy %s: %w", domain, err)
 	}
+	if err := checkVersionLabel(cfg.Project, stack); err != nil {
+		return fmt.Errorf("deploy %s: recipe %s: %w", domain, recipe, err)
+	}
+	env, renamed := deployEnv(f.environ, cfg.Environment)
+	files, err := prepareFiles(dir, stack, cfg.ComposeFiles, renamed)
+	if err != nil {
+		return fmt.Errorf("deploy %s: %w", domain, err)
+	}
+	defer files.cleanup()
 	override, err := writeOverride(stack, labels)
 	if err != nil {
 		return fmt.Errorf("deploy %s: %w", domain, err)
@@ -54,8 +64,8 @@ func appDeploy(ctx context.Context, f *fake, in invocation) error {
 	}
 	started := time.Now()
 	fmt.Fprintf(f.stdout, "deploying %s (stack %s) with labels %s\n", domain, stack, formatLabels(labels))
-	if _, err := f.execRun(ctx, execSpec{name: "docker", args: stackDeployArgs(files, override, stack),
-		dir: dir, env: deployEnv(f.environ, vars, stack, domain), stdout: f.stdout}); err != nil {
+	if _, err := f.execRun(ctx, execSpec{name: "docker", args: stackDeployArgs(files.names, override, stack),
+		dir: dir, env: env, stdout: f.stdout}); err != nil {
 		return fmt.Errorf("deploy %s: %w", domain, err)
 	}
 	if in.has("--no-converge-checks") {
@@ -169,28 +179,6 @@ func semver(v string) ([3]int, bool) {
 	return out, true
 }
 
-// composeFiles returns the recipe's compose files from COMPOSE_FILE (colon-separated, default
-// compose.yml), each checked to exist.
-func composeFiles(dir, composeFile string) ([]string, error) {
-	if composeFile == "" {
-		composeFile = "compose.yml"
-	}
-	var files []string
-	for _, name := range strings.Split(composeFile, ":") {
-		if name = strings.TrimSpace(name); name == "" {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			return nil, fmt.Errorf("compose file %s of COMPOSE_FILE: %w", name, err)
-		}
-		files = append(files, name)
-	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("COMPOSE_FILE %q names no file", composeFile)
-	}
-	return files, nil
-}
-
 // labelOverride returns a compose file adding coop-cloud.<stack>.<key>=<value> to the deploy
 // labels of the "app" service; compose merges it over the recipe's own labels.
 func labelOverride(stack string, labels map[string]string) ([]byte, error) {
@@ -233,16 +221,6 @@ func stackDeployArgs(files []string, override, stack string) []string {
 		args = append(args, "--compose-file", f)
 	}
 	return append(args, "--compose-file", override, stack)
-}
-
-// deployEnv is the environment compose interpolates: the caller's, then the app's .env, then
-// STACK_NAME and DOMAIN (later entries win in os/exec).
-func deployEnv(environ []string, vars []envVar, stack, domain string) []string {
-	env := append([]string{}, environ...)
-	for _, v := range vars {
-		env = append(env, v.Key+"="+v.Value)
-	}
-	return append(env, "STACK_NAME="+stack, "DOMAIN="+domain)
 }
 
 func formatLabels(labels map[string]string) string {

@@ -63,79 +63,6 @@ func TestParseArgs(t *testing.T) {
 	}
 }
 
-const sampleEnv = `TYPE=sample
-
-DOMAIN=sample.example.com
-
-## Domain aliases
-#EXTRA_DOMAINS=', ` + "`www.sample.example.com`" + `'
-# DOMAIN=commented.example.com
-
-LETS_ENCRYPT_ENV=production
-
-COMPOSE_FILE="compose.yml:compose.extra.yml"
-export QUOTED='single # not a comment'
-INLINE=value # a comment
-SECRET_API_KEY_VERSION=v1
-SECRET_DB_PASSWORD_VERSION=v2 # length=32
-`
-
-func TestParseEnv(t *testing.T) {
-	t.Parallel()
-	got := envMap(parseEnv(sampleEnv))
-	assert.Equal(t, map[string]string{
-		"TYPE": "sample", "DOMAIN": "sample.example.com", "LETS_ENCRYPT_ENV": "production",
-		"COMPOSE_FILE": "compose.yml:compose.extra.yml", "QUOTED": "single # not a comment",
-		"INLINE": "value", "SECRET_API_KEY_VERSION": "v1", "SECRET_DB_PASSWORD_VERSION": "v2",
-	}, got)
-}
-
-func TestRewriteEnvSetsKeysInPlaceAndKeepsEverythingElse(t *testing.T) {
-	t.Parallel()
-	got := rewriteEnv(sampleEnv, []envVar{{"TYPE", "sample"}, {"DOMAIN", "samp-1a2b3c.ci.local"}, {"NEW", "x"}})
-	want := `TYPE=sample
-
-DOMAIN=samp-1a2b3c.ci.local
-
-## Domain aliases
-#EXTRA_DOMAINS=', ` + "`www.sample.example.com`" + `'
-# DOMAIN=commented.example.com
-
-LETS_ENCRYPT_ENV=production
-
-COMPOSE_FILE="compose.yml:compose.extra.yml"
-export QUOTED='single # not a comment'
-INLINE=value # a comment
-SECRET_API_KEY_VERSION=v1
-SECRET_DB_PASSWORD_VERSION=v2 # length=32
-NEW=x
-`
-	assert.Equal(t, want, got)
-	assert.Equal(t, "DOMAIN=d\nTYPE=r\n", rewriteEnv("", []envVar{{"DOMAIN", "d"}, {"TYPE", "r"}}), "an empty sample")
-	assert.Equal(t, "A=1\nTYPE=r\n", rewriteEnv("A=1", []envVar{{"TYPE", "r"}}), "no trailing newline")
-}
-
-func TestSecretDeclsAndNames(t *testing.T) {
-	t.Parallel()
-	decls := secretDecls(parseEnv(sampleEnv))
-	require.Equal(t, []secretDecl{{"api_key", "v1"}, {"db_password", "v2"}}, decls)
-	assert.Equal(t, "samp-1a2b3c_ci_local_api_key_v1", decls[0].dockerName(stackName("samp-1a2b3c.ci.local")))
-	assert.NoError(t, checkSecretNames("samp-1a2b3c_ci_local", decls))
-
-	long := secretDecl{Name: "smtp_password_for_the_outgoing_mail_relay_service1", Version: "v1"}
-	err := checkSecretNames("samp-1a2b3c_ci_local", []secretDecl{decls[0], long})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "secret name too long")
-	assert.Contains(t, err.Error(), "smtp_password_for_the_outgoing_mail_relay_service1")
-	assert.Contains(t, err.Error(), "is 74 characters")
-
-	exactly64 := secretDecl{Name: "x", Version: "v1"}
-	stack := string(bytes.Repeat([]byte("s"), 64-len("_x_v1")))
-	assert.NoError(t, checkSecretNames(stack, []secretDecl{exactly64}), "64 characters are allowed")
-	assert.ErrorContains(t, checkSecretNames(stack+"s", []secretDecl{exactly64}), "65 characters")
-	assert.ErrorContains(t, checkSecretNames("s", []secretDecl{{Name: "x"}}), "empty version")
-}
-
 func TestLabelOverrideAddsCoopCloudLabelsToTheAppService(t *testing.T) {
 	t.Parallel()
 	data, err := labelOverride("samp-1a2b3c_ci_local", map[string]string{"chaos": "true", "chaos-version": "1a2b3c4d+U", "version": "0.2.0+2.0.0"})
@@ -158,20 +85,6 @@ func TestLabelOverrideAddsCoopCloudLabelsToTheAppService(t *testing.T) {
 	}, doc.Services["app"].Deploy.Labels)
 }
 
-func TestStackDeployArgsAndEnv(t *testing.T) {
-	t.Parallel()
-	assert.Equal(t, []string{"stack", "deploy", "--resolve-image", "never", "--prune",
-		"--compose-file", "compose.yml", "--compose-file", "compose.smtp.yml",
-		"--compose-file", "/tmp/o/labels.yml", "s_ci_local"},
-		stackDeployArgs([]string{"compose.yml", "compose.smtp.yml"}, "/tmp/o/labels.yml", "s_ci_local"))
-
-	env := deployEnv([]string{"PATH=/bin", "DOMAIN=stale"}, []envVar{{"TYPE", "sample"}, {"DOMAIN", "env.ci.local"}},
-		"s_ci_local", "s.ci.local")
-	assert.Equal(t, []string{"PATH=/bin", "DOMAIN=stale", "TYPE=sample", "DOMAIN=env.ci.local",
-		"STACK_NAME=s_ci_local", "DOMAIN=s.ci.local"}, env, "later entries win, so DOMAIN is the app's")
-	assert.Equal(t, "samp-1a2b3c_ci_local", stackName("samp-1a2b3c.ci.local"))
-}
-
 func TestCompareVersions(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -188,19 +101,6 @@ func TestCompareVersions(t *testing.T) {
 	for _, tc := range tests {
 		assert.Equal(t, tc.want, compareVersions(tc.a, tc.b), tc.name)
 	}
-}
-
-func TestBackupPaths(t *testing.T) {
-	t.Parallel()
-	got, err := backupPaths("/data/dump, /var/lib/x/ ,")
-	require.NoError(t, err)
-	assert.Equal(t, []string{"/data/dump", "/var/lib/x"}, got)
-	_, err = backupPaths("data/dump")
-	assert.ErrorContains(t, err, "absolute")
-	_, err = backupPaths("/")
-	assert.ErrorContains(t, err, "below /")
-	_, err = backupPaths("")
-	assert.ErrorContains(t, err, "empty")
 }
 
 func TestRerootPrefixesEntriesWithTheParentOfTheBackedUpPath(t *testing.T) {

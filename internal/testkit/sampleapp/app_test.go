@@ -26,7 +26,8 @@ func do(t *testing.T, h http.Handler, method, path, body string) (int, string) {
 func TestHandlerServesThePageHealthAndKV(t *testing.T) {
 	t.Parallel()
 	st := store{path: filepath.Join(t.TempDir(), "db.json"), mu: &sync.Mutex{}}
-	h := newHandler(st, "2.1.0", "samp-1a2b3c.ci.local", false)
+	require.NoError(t, st.init())
+	h := newHandler(localKV{st}, options{version: "2.1.0", domain: "samp-1a2b3c.ci.local", title: "cc-ci sample app"})
 
 	code, body := do(t, h, http.MethodGet, "/", "")
 	assert.Equal(t, http.StatusOK, code)
@@ -57,7 +58,7 @@ func TestHandlerServesThePageHealthAndKV(t *testing.T) {
 
 func TestFallbackAnswersEveryPageWithTraefiks404BodyAndStatus200(t *testing.T) {
 	t.Parallel()
-	h := newHandler(store{path: filepath.Join(t.TempDir(), "db.json")}, "1.0.0", "d", true)
+	h := newHandler(localKV{store{path: filepath.Join(t.TempDir(), "db.json")}}, options{version: "1.0.0", domain: "d", fallback: true})
 	for _, p := range []string{"/", "/healthz", "/kv/x", "/anything"} {
 		code, body := do(t, h, http.MethodGet, p, "")
 		assert.Equal(t, http.StatusOK, code, p)
@@ -127,6 +128,10 @@ func TestRunSubcommands(t *testing.T) {
 		{"load without a file is a usage error", []string{"load"}, 2, "usage:"},
 		{"load of a missing file fails", []string{"load", filepath.Join(dir, "missing")}, 1, "read dump"},
 		{"dump writes a file", []string{"dump", filepath.Join(dir, "out", "d.json")}, 0, ""},
+		{"migrate before first-boot init fails naming the store", []string{"migrate"}, 1, "no database at " + dir + "/db.json to migrate"},
+		{"healthcheck takes at most one URL", []string{"healthcheck", "a", "b"}, 2, "usage:"},
+		{"db without its password refuses to start", []string{"db"}, 1, "db password missing"},
+		{"worker without DB_HOST refuses to start", []string{"worker"}, 1, "DB_HOST is not set"},
 	}
 	for _, tc := range tests {
 		var stdout, stderr bytes.Buffer
@@ -138,8 +143,9 @@ func TestRunSubcommands(t *testing.T) {
 
 func TestServeRefusesToStartWithoutTheSecret(t *testing.T) {
 	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "api_key")
 	err := serve(context.Background(), store{path: filepath.Join(t.TempDir(), "db.json")},
-		func(string) string { return "" }, filepath.Join(t.TempDir(), "api_key"), io.Discard)
+		func(k string) string { return map[string]string{"APP_SECRET_FILE": missing}[k] }, io.Discard)
 	assert.ErrorContains(t, err, "secret api_key missing")
 }
 

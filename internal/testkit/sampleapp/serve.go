@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -19,24 +23,79 @@ const fallbackBody = "404 page not found\n"
 // maxValue caps a stored value; the store is for test data only.
 const maxValue = 1 << 20
 
-// serve runs the HTTP server until ctx ends. It refuses to start without the api_key secret,
-// like an app that needs its credentials.
-func serve(ctx context.Context, st store, getenv func(string) string, secret string, stdout io.Writer) error {
-	if _, err := os.ReadFile(secret); err != nil {
-		return fmt.Errorf("secret api_key missing (%s): %w", secret, err)
+// options are the web app's settings, read from its environment.
+type options struct {
+	version, domain, title string
+	// fallback (APP_FALLBACK=1) answers every page with fallbackBody.
+	fallback bool
+	// baseURL (APP_BASE_URL) is the app's canonical URL: like many apps, it redirects / to it
+	// when asked under another host name (a recipe that wires a placeholder here is broken).
+	baseURL string
+	// loginURL (APP_LOGIN_URL) is a single sign-on login page: / redirects there, as an app
+	// behind SSO does for a visitor without a session.
+	loginURL string
+}
+
+func optionsFrom(getenv func(string) string) options {
+	return options{version: getenv("APP_VERSION"), domain: getenv("DOMAIN"),
+		title: envOr(getenv, "APP_TITLE", "cc-ci sample app"), fallback: getenv("APP_FALLBACK") == "1",
+		baseURL: getenv("APP_BASE_URL"), loginURL: getenv("APP_LOGIN_URL")}
+}
+
+// serve runs the web app until ctx ends. It refuses to start without its secret
+// (APP_SECRET_FILE, default the api_key secret), like an app that needs its credentials. With
+// DB_HOST set its data lives in the db service; otherwise in the store on its own volume, which it
+// initialises on first boot. APP_FAIL_ONCE=1 makes the very first start on a volume exit 1, like
+// an app that starts before its database is up (swarm ignores depends_on) and is restarted.
+func serve(ctx context.Context, st store, getenv func(string) string, stdout io.Writer) error {
+	secret := envOr(getenv, "APP_SECRET_FILE", defaultSecretPath)
+	if _, err := readSecret(secret); err != nil {
+		return fmt.Errorf("secret %s missing (%s): %w", filepath.Base(secret), secret, err)
 	}
-	st.mu = &sync.Mutex{}
-	srv := &http.Server{
-		Addr:              listenAddr,
-		Handler:           newHandler(st, getenv("APP_VERSION"), getenv("DOMAIN"), getenv("APP_FALLBACK") == "1"),
-		ReadHeaderTimeout: 10 * time.Second,
+	var data kv
+	remote, isRemote, err := remoteFrom(getenv)
+	switch {
+	case err != nil:
+		return err
+	case isRemote:
+		data = remote
+	default:
+		if getenv("APP_FAIL_ONCE") == "1" {
+			if err := failOnce(filepath.Dir(st.path)); err != nil {
+				return err
+			}
+		}
+		if err := st.init(); err != nil {
+			return fmt.Errorf("initialise the store: %w", err)
+		}
+		st.mu = &sync.Mutex{}
+		data = localKV{st}
 	}
+	o := optionsFrom(getenv)
+	fmt.Fprintf(stdout, "cc-ci sample app %s listening on %s (domain %q)\n", o.version, listenAddr, o.domain)
+	return listen(ctx, listenAddr, newHandler(data, o))
+}
+
+// failOnce returns an error the first time it is called for dir (it leaves a marker there).
+func failOnce(dir string) error {
+	marker := filepath.Join(dir, ".ccci-started-before")
+	if _, err := os.Stat(marker); err == nil {
+		return nil
+	}
+	if err := writeAtomic(marker, []byte("started\n")); err != nil {
+		return err
+	}
+	return errors.New("database not reachable yet on first start: exiting so that the orchestrator restarts the app")
+}
+
+// listen serves h on addr until ctx ends, then shuts down gracefully.
+func listen(ctx context.Context, addr string, h http.Handler) error {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	fmt.Fprintf(stdout, "cc-ci sample app %s listening on %s (domain %q)\n", getenv("APP_VERSION"), listenAddr, getenv("DOMAIN"))
 	select {
 	case err := <-errc:
-		return fmt.Errorf("listen on %s: %w", listenAddr, err)
+		return fmt.Errorf("listen on %s: %w", addr, err)
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -47,27 +106,67 @@ func serve(ctx context.Context, st store, getenv func(string) string, secret str
 	return nil
 }
 
-// newHandler returns the app's routes; fallback answers everything with fallbackBody.
-func newHandler(st store, version, domain string, fallback bool) http.Handler {
-	if fallback {
+// newHandler returns the app's routes; with o.fallback it answers everything with fallbackBody.
+func newHandler(data kv, o options) http.Handler {
+	if o.fallback {
 		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			_, _ = io.WriteString(w, fallbackBody)
 		})
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		if to := o.redirect(r.Host); to != "" {
+			http.Redirect(w, r, to, http.StatusFound)
+			return
+		}
+		n, err := data.count(r.Context())
+		if err != nil {
+			http.Error(w, "database unavailable: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, "<!doctype html>\n<html><head><title>cc-ci sample app</title></head>\n"+
-			"<body><h1>cc-ci sample app</h1>\n<p>version <span id=\"version\">%s</span></p>\n"+
-			"<p>domain <span id=\"domain\">%s</span></p>\n</body></html>\n",
-			html.EscapeString(version), html.EscapeString(domain))
+		fmt.Fprintf(w, "<!doctype html>\n<html><head><title>%[1]s</title></head>\n"+
+			"<body><h1>%[1]s</h1>\n<p>version <span id=\"version\">%[2]s</span></p>\n"+
+			"<p>domain <span id=\"domain\">%[3]s</span></p>\n<p><span id=\"count\">%[4]d</span> entries</p>\n</body></html>\n",
+			html.EscapeString(o.title), html.EscapeString(o.version), html.EscapeString(o.domain), n)
 	})
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := data.count(r.Context()); err != nil {
+			http.Error(w, "database unavailable: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		_, _ = io.WriteString(w, "ok\n")
 	})
+	kvRoutes(mux, data)
+	return mux
+}
+
+// redirect returns where / sends a visitor who asked for host, or "" to serve the page.
+func (o options) redirect(host string) string {
+	if o.loginURL != "" {
+		return o.loginURL
+	}
+	if o.baseURL == "" {
+		return ""
+	}
+	u, err := url.Parse(o.baseURL)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if strings.EqualFold(u.Hostname(), host) {
+		return ""
+	}
+	return strings.TrimRight(o.baseURL, "/") + "/"
+}
+
+// kvRoutes serves GET and PUT /kv/{key} from data.
+func kvRoutes(mux *http.ServeMux, data kv) {
 	mux.HandleFunc("GET /kv/{key}", func(w http.ResponseWriter, r *http.Request) {
-		v, ok, err := st.get(r.PathValue("key"))
+		v, ok, err := data.get(r.Context(), r.PathValue("key"))
 		switch {
 		case err != nil:
 			http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -88,13 +187,12 @@ func newHandler(st store, version, domain string, fallback bool) http.Handler {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		if err := st.put(r.PathValue("key"), string(body)); err != nil {
+		if err := data.put(r.Context(), r.PathValue("key"), string(body)); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	return mux
 }
 
 // healthcheck exits 0 only when the server answers 200 on /healthz.

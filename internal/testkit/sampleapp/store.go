@@ -52,6 +52,46 @@ func decode(data []byte, name string) (map[string]string, error) {
 	return m, nil
 }
 
+// init creates an empty store when there is none yet, as an app initialises its database on
+// first boot; an existing store is left alone.
+func (s store) init() error {
+	defer s.lock()()
+	if _, err := os.Stat(s.path); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return writeAtomic(s.path, []byte("{}"))
+}
+
+// migrate rewrites an existing store in its current format. Like many real migrations it assumes
+// the database exists: on an empty volume (before first-boot init) it fails, which is the bug the
+// FreshInstallBroken variant's head ships.
+func (s store) migrate() error {
+	data, err := os.ReadFile(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no database at %s to migrate: migrations expect an initialised store", s.path)
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", s.path, err)
+	}
+	m, err := decode(data, s.path)
+	if err != nil {
+		return err
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode store: %w", err)
+	}
+	return writeAtomic(s.path, out)
+}
+
+func (s store) count() (int, error) {
+	m, err := s.read()
+	if err != nil {
+		return 0, err
+	}
+	return len(m), nil
+}
+
 func (s store) get(key string) (string, bool, error) {
 	m, err := s.read()
 	if err != nil {

@@ -30,6 +30,7 @@ func flags(s *run.Settings) []cli.Flag {
 		&cli.StringFlag{Name: "build-number", Usage: "Drone build number (run id drone-<n>; empty: manual-<pid>)", EnvVars: []string{"DRONE_BUILD_NUMBER"}, Destination: &s.BuildNumber},
 		&cli.DurationFlag{Name: "deadline", Usage: "whole-run deadline; on expiry: teardown, exit 142", Value: 60 * time.Minute, EnvVars: []string{"PLUGIN_DEADLINE", "CCCI_DEADLINE"}, Destination: &s.Deadline},
 		&cli.DurationFlag{Name: "step-timeout", Usage: "timeout of one abra call or convergence wait", Value: 10 * time.Minute, EnvVars: []string{"PLUGIN_STEP_TIMEOUT", "CCCI_STEP_TIMEOUT"}, Destination: &s.StepTimeout},
+		&cli.StringFlag{Name: "upgrade-base", Usage: "explicit upgrade base (a release tag or a commit of the recipe); default: the base chain of DESIGN 4.4", EnvVars: []string{"PLUGIN_UPGRADE_BASE", "CCCI_UPGRADE_BASE"}, Destination: &s.UpgradeBase},
 		&cli.DurationFlag{Name: "ready-timeout", Usage: "how long the app may take to answer as itself through the front door", Value: 2 * time.Minute, EnvVars: []string{"PLUGIN_READY_TIMEOUT", "CCCI_READY_TIMEOUT"}, Destination: &s.ReadyTimeout},
 	}
 }

@@ -35,6 +35,7 @@ var envs = map[string]string{
 	"PLUGIN_DEADLINE":      "30m",
 	"PLUGIN_STEP_TIMEOUT":  "5m",
 	"PLUGIN_READY_TIMEOUT": "90s",
+	"PLUGIN_UPGRADE_BASE":  "0.1.0+1.0.0",
 }
 
 func parse(t *testing.T, args ...string) *run.Settings {
@@ -54,7 +55,7 @@ func TestEveryEnvVarFillsItsSetting(t *testing.T) {
 		Recipe: "gitea", Src: "/srv/gitea.git", Ref: strings.Repeat("ab", 20), PR: "42", Repo: "coop-cloud/gitea",
 		Mode: "quick", Forge: "gitea", LockDir: "/tmp/l", RunsDir: "/tmp/r", AbraDir: "/tmp/a", OverlaysDir: "/tmp/o",
 		DomainSuffix: "ci.example.org", FrontDoor: "http://127.0.0.1:8480", Server: "swarm1", AbraBin: "/usr/bin/abra",
-		BuildNumber: "7", Deadline: 30 * time.Minute, StepTimeout: 5 * time.Minute, ReadyTimeout: 90 * time.Second,
+		BuildNumber: "7", Deadline: 30 * time.Minute, StepTimeout: 5 * time.Minute, ReadyTimeout: 90 * time.Second, UpgradeBase: "0.1.0+1.0.0",
 	}
 	assert.Equal(t, want, *s)
 	require.NoError(t, s.Validate())

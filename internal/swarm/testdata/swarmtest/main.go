@@ -6,11 +6,16 @@
 //	crash   print a recognisable line to stdout and stderr and exit 1, at once or, given a
 //	        duration argument ("crash 1500ms"), after serving that long
 //	probe   healthcheck: GET http://127.0.0.1:8080/health, exit 0 on 200, else 1
+//	once    "once <marker path>": on the first start (no marker file yet) create the marker, print a
+//	        recognisable line and exit 1; from the second start on, serve. An app that starts
+//	        before its database is ready and exits once (swarm ignores depends_on).
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/signal"
@@ -40,6 +45,8 @@ func main() {
 		os.Exit(1)
 	case "probe":
 		os.Exit(probe())
+	case "once":
+		os.Exit(once())
 	default:
 		fmt.Fprintf(os.Stderr, "swarmtest: unknown mode %q\n", mode)
 		os.Exit(2)
@@ -70,6 +77,23 @@ func serve() int {
 		return 1
 	}
 	return 0
+}
+
+func once() int {
+	if len(os.Args) < 3 {
+		fmt.Fprintln(os.Stderr, "swarmtest: once needs a marker path")
+		return 2
+	}
+	marker := os.Args[2]
+	if _, err := os.Stat(marker); !errors.Is(err, fs.ErrNotExist) {
+		return serve()
+	}
+	if err := os.WriteFile(marker, []byte("started once\n"), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "swarmtest:", err)
+		return 2
+	}
+	fmt.Fprintln(os.Stderr, "swarmtest: first start, database not ready yet (exit 1)")
+	return 1
 }
 
 func probe() int {

@@ -2,10 +2,11 @@
 // test images, brings up the FAKE front door, builds the FAKE abra and generates sample recipes
 // (see package testkit).
 //
-//	ccci-testenv images                      build ccci-sample:* and ccci-frontdoor:latest
+//	ccci-testenv images                      build ccci-sample:*, ccci-notes*:* and ccci-frontdoor:latest
 //	ccci-testenv frontdoor [--port 8480]     ensure the front door runs; prints its URL
 //	ccci-testenv fake-abra <bindir>          build the fake abra as <bindir>/abra; prints its path
 //	ccci-testenv recipe <dir> <variant>      generate the sample recipe; prints src= and head=
+//	ccci-testenv notes <dir>                 generate the realistic notes recipe; prints src= and head=
 package main
 
 import (
@@ -26,7 +27,8 @@ const usage = `usage:
   ccci-testenv images
   ccci-testenv frontdoor [--port 8480]
   ccci-testenv fake-abra <bindir>
-  ccci-testenv recipe <dir> <variant>`
+  ccci-testenv recipe <dir> <variant>
+  ccci-testenv notes <dir>`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
@@ -82,6 +84,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return nil
 	case "recipe":
 		return recipe(rest, stdout)
+	case "notes":
+		if len(rest) != 1 {
+			return usageError("notes takes <dir>")
+		}
+		r, err := testkit.MakeNotesRecipe(rest[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "src=%s\nhead=%s\n", r.Src, r.Head)
+		return nil
 	default:
 		return usageError(fmt.Sprintf("unknown subcommand %q", sub))
 	}

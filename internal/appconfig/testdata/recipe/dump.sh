@@ -1,0 +1,2 @@
+#!/bin/sh
+pg_dump > /dump.sql

@@ -1,0 +1,211 @@
+package ladder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"coopcloud.tech/cc-ci/internal/naming"
+	"coopcloud.tech/cc-ci/internal/results"
+	"coopcloud.tech/cc-ci/internal/swarm"
+)
+
+// app is one of the run's apps and what the ladder knows of its latest deploy.
+type app struct {
+	role   string // results.RoleFresh or results.RoleUpgrade
+	Domain string
+	Stack  string
+	// deployedAt is the start of the latest deploy, convergedAt when it was judged converged:
+	// a task failing after convergedAt fails the tier, one failing before is a reported restart.
+	deployedAt  time.Time
+	convergedAt time.Time
+	seeded      map[string]string
+	floor       DataFloor
+	volumes     int // named volumes the floor marked before the upgrade
+}
+
+func (a *app) seededVolumes() bool { return a.volumes > 0 }
+
+// newApp registers one of the run's apps (so the deploy-count guard sees it even when its
+// creation fails).
+func (l *Ladder) newApp(role, domain string) *app {
+	a := &app{role: role, Domain: domain, Stack: naming.Stack(domain), seeded: map[string]string{}}
+	if l.Floor != nil {
+		a.floor = l.Floor(a.Stack)
+	}
+	l.apps = append(l.apps, a)
+	return a
+}
+
+// create runs `abra app new` for a, once: at version, or with chaos at the checked-out commit.
+func (l *Ladder) create(ctx context.Context, t *tier, a *app, version string, chaos bool) bool {
+	l.banner(t.Name, "abra app new %s %s (%s app %s)", l.Recipe, version, a.role, a.Domain)
+	sctx, cancel := l.step(ctx)
+	err := l.Abra.AppNew(sctx, l.Recipe, version, l.Server, a.Domain, chaos)
+	cancel()
+	if err != nil {
+		t.callFailed(ctx, "app new", err)
+		return false
+	}
+	t.pass("app new", "created %s", a.Domain)
+	return true
+}
+
+// deploy deploys a at version, or with chaos at the checked-out commit.
+func (l *Ladder) deploy(ctx context.Context, t *tier, a *app, check, version, what string) bool {
+	chaos := version == ""
+	l.banner(t.Name, "abra app deploy %s %s", a.Domain, what)
+	sctx, cancel := l.step(ctx)
+	a.deployedAt = time.Now()
+	err := l.Abra.Deploy(sctx, a.Domain, version, chaos)
+	cancel()
+	if err != nil {
+		t.callFailed(ctx, check, err)
+		return false
+	}
+	t.pass(check, "deployed %s", what)
+	return true
+}
+
+// converged waits for every service of a to run its desired replicas, failing fast on a crash
+// loop, a swarm rollback or an image that cannot be pulled. Restarts before convergence (an app
+// that started before its database: swarm ignores depends_on) are reported as warnings.
+func (l *Ladder) converged(ctx context.Context, t *tier, a *app, check string) bool {
+	l.banner(t.Name, "waiting for %s to converge", a.Stack)
+	sctx, cancel := l.step(ctx)
+	defer cancel()
+	conv, err := l.Swarm.WaitConvergedReport(sctx, a.Stack, swarm.WaitOptions{Timeout: l.StepTimeout, CrashThreshold: 3, Since: a.deployedAt})
+	if err != nil {
+		t.convergeFailed(ctx, check, err)
+		return false
+	}
+	a.convergedAt = conv.At
+	for _, r := range conv.Restarts {
+		t.Warnings = append(t.Warnings, fmt.Sprintf("service %s restarted before converging (exit %d: %s); reported, not failed: swarm ignores depends_on, so an app may start before what it needs",
+			r.Service, r.ExitCode, r.Err))
+	}
+	t.pass(check, "all services of %s running", a.Stack)
+	return true
+}
+
+// stable fails the tier when a task of a's current deployment failed after it converged: a
+// service that crashes every few seconds must not pass because the probes landed while it was up.
+func (l *Ladder) stable(ctx context.Context, t *tier, a *app) {
+	if !t.ok() {
+		return
+	}
+	since := a.convergedAt
+	if since.IsZero() {
+		since = a.deployedAt
+	}
+	if err := l.Swarm.CheckStable(ctx, a.Stack, since); err != nil {
+		var se *swarm.StabilityError
+		if errors.As(err, &se) {
+			t.fail("stayed up", "%v", err)
+			return
+		}
+		t.unverified("stayed up: %v", err)
+		return
+	}
+	t.pass("stayed up", "no task of %s failed since it converged", a.Stack)
+}
+
+// checkoutRef puts the recipe checkout at ref (the PR head, or a base commit).
+func (l *Ladder) checkoutRef(ctx context.Context, t *tier, ref string) bool {
+	if _, err := l.Git.Checkout(ctx, ref); err != nil {
+		t.unverified("check out %s: %v", short(ref), err)
+		return false
+	}
+	return true
+}
+
+// labelEquals checks a deploy label on a's services (abra puts its version labels on the app
+// service; any service carrying the label counts, all that carry it must agree).
+func (l *Ladder) labelEquals(ctx context.Context, t *tier, a *app, check, key, want string) bool {
+	got, err := l.label(ctx, a, key)
+	if err != nil {
+		t.unverified("%s: %v", check, err)
+		return false
+	}
+	if got != want {
+		t.fail(check, "label %s is %q, want %q: the deployment did not move to the version under test", key, got, want)
+		return false
+	}
+	t.pass(check, "%s=%s", key, got)
+	return true
+}
+
+func (l *Ladder) label(ctx context.Context, a *app, key string) (string, error) {
+	labels, err := l.Swarm.ServiceLabels(ctx, a.Stack)
+	if err != nil {
+		return "", err
+	}
+	found := ""
+	for _, ls := range labels {
+		if v, ok := ls[key]; ok {
+			if found != "" && v != found {
+				return "", errorf("services of %s disagree on label %s (%q vs %q)", a.Stack, key, found, v)
+			}
+			found = v
+		}
+	}
+	return found, nil
+}
+
+// chaosLabelIs proves a's deployment runs commit sha: abra labels a chaos deploy with the short
+// commit it deployed, "+U" when the tree had uncommitted changes.
+func (l *Ladder) chaosLabelIs(ctx context.Context, t *tier, a *app, sha, what string) bool {
+	key := "coop-cloud." + a.Stack + ".chaos-version"
+	got, err := l.label(ctx, a, key)
+	if err != nil {
+		t.unverified("chaos-version label: %v", err)
+		return false
+	}
+	switch {
+	case got == "":
+		t.fail("chaos-version label", "no %s label after the chaos deploy: the deployment did not move to %s", key, what)
+		return false
+	case strings.HasSuffix(got, "+U"):
+		t.fail("chaos-version label", "%s=%s: abra deployed a dirty tree, not exactly %s", key, got, what)
+		return false
+	case len(got) < 7 || !strings.HasPrefix(sha, got):
+		t.fail("chaos-version label", "%s=%s does not name %s %s", key, got, what, short(sha))
+		return false
+	}
+	t.pass("chaos-version label", "%s=%s", key, got)
+	return true
+}
+
+// dataLoss is implemented by a data-floor error that is the recipe losing data (floor.LostError).
+type dataLoss interface{ DataLost() bool }
+
+// floorFailed classifies a data-floor error: lost data is the recipe's failure, anything else
+// (the Docker API, no running container) is infrastructure.
+func floorFailed(ctx context.Context, t *tier, check, lost string, err error) {
+	var le dataLoss
+	if errors.As(err, &le) && le.DataLost() {
+		t.failOrAbort(ctx, check, "%s: %v", lost, err)
+		return
+	}
+	t.unverified("%s: %v", check, err)
+}
+
+func short(sha string) string {
+	if len(sha) > 8 {
+		return sha[:8]
+	}
+	return sha
+}
+
+// gap marks t as a skip the ladder decided by itself, or as a declared skip when the overlay
+// says the tier cannot apply (expected_na): only the latter holds the rung.
+func (l *Ladder) gap(t *tier, reason, lift string) {
+	if declared := l.Overlay.NotApplicable(t.Name); declared != "" {
+		t.Status, t.Declared = results.Skip, true
+		t.Reason = "declared not applicable in " + l.Overlay.File + ": " + declared + " (the ladder found: " + reason + ")"
+		return
+	}
+	t.Status, t.Reason, t.Lift = results.Skip, reason, lift
+}
