@@ -40,8 +40,9 @@ func AppNewArgs(recipe, version, server, domain string) []string {
 }
 
 // DeployArgs deploys the app at a published version, or with chaos at the checked-out commit:
-// app deploy <domain> [<version>] --no-input --no-converge-checks [--chaos]. cc-ci watches
-// convergence itself (failing fast on crash loops and rollbacks), so abra must not wait.
+// app deploy <domain> [<version>] --no-input --no-converge-checks --no-domain-checks [--chaos].
+// cc-ci watches convergence itself (failing fast on crash loops and rollbacks), so abra must not
+// wait; CI domains do not resolve publicly, so abra must not check that they point at the server.
 // version and chaos are mutually exclusive; the builder writes what it is given and
 // Client.Deploy refuses both at once.
 func DeployArgs(domain, version string, chaos bool) []string {
@@ -49,7 +50,7 @@ func DeployArgs(domain, version string, chaos bool) []string {
 	if version != "" {
 		args = append(args, version)
 	}
-	args = append(args, noInput, "--no-converge-checks")
+	args = append(args, noInput, "--no-converge-checks", "--no-domain-checks")
 	if chaos {
 		args = append(args, "--chaos")
 	}
@@ -70,6 +71,12 @@ func RemoveArgs(domain string) []string {
 // app secret generate <domain> --all --no-input.
 func SecretGenerateArgs(domain string) []string {
 	return []string{"app", "secret", "generate", domain, "--all", noInput}
+}
+
+// SecretGenerateOneArgs generates one named secret at its version, as an operator does for a
+// secret a new release introduces: app secret generate <domain> <secret> <version> --no-input.
+func SecretGenerateOneArgs(domain, secret, version string) []string {
+	return []string{"app", "secret", "generate", domain, secret, version, noInput}
 }
 
 // BackupCreateArgs takes a backup through backupbot: app backup create <domain> --no-input.

@@ -28,17 +28,17 @@ func TestBuildersMatchTheAbraContract(t *testing.T) {
 		{
 			name: "deploy at a version puts the version after the domain",
 			got:  DeployArgs("gite-abc123.ci.example", "1.2.0+3.4.5", false),
-			want: []string{"app", "deploy", "gite-abc123.ci.example", "1.2.0+3.4.5", "--no-input", "--no-converge-checks"},
+			want: []string{"app", "deploy", "gite-abc123.ci.example", "1.2.0+3.4.5", "--no-input", "--no-converge-checks", "--no-domain-checks"},
 		},
 		{
 			name: "deploy with chaos has no version and ends with --chaos",
 			got:  DeployArgs("gite-abc123.ci.example", "", true),
-			want: []string{"app", "deploy", "gite-abc123.ci.example", "--no-input", "--no-converge-checks", "--chaos"},
+			want: []string{"app", "deploy", "gite-abc123.ci.example", "--no-input", "--no-converge-checks", "--no-domain-checks", "--chaos"},
 		},
 		{
 			name: "deploy with neither version nor chaos deploys what abra picks",
 			got:  DeployArgs("gite-abc123.ci.example", "", false),
-			want: []string{"app", "deploy", "gite-abc123.ci.example", "--no-input", "--no-converge-checks"},
+			want: []string{"app", "deploy", "gite-abc123.ci.example", "--no-input", "--no-converge-checks", "--no-domain-checks"},
 		},
 		{
 			name: "undeploy names only the domain",

@@ -55,6 +55,14 @@ func (c *Client) SecretGenerate(ctx context.Context, domain string) error {
 	return c.run(ctx, SecretGenerateArgs(domain))
 }
 
+// SecretGenerateOne generates one secret the recipe declares, at version.
+func (c *Client) SecretGenerateOne(ctx context.Context, domain, secret, version string) error {
+	if err := operands("app secret generate", "domain", domain, "secret", secret, "version", version); err != nil {
+		return err
+	}
+	return c.run(ctx, SecretGenerateOneArgs(domain, secret, version))
+}
+
 // BackupCreate takes a backup of the app.
 //
 // Deprecated: use BackupCreateSnapshot, which returns the snapshot to restore.

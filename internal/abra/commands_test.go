@@ -50,6 +50,11 @@ func TestMethodsRunTheirCommandLines(t *testing.T) {
 			want: SecretGenerateArgs(domain),
 		},
 		{
+			name: "generating one secret names it and its version",
+			call: func(ctx context.Context, c *Client) error { return c.SecretGenerateOne(ctx, domain, "db_password", "v2") },
+			want: SecretGenerateOneArgs(domain, "db_password", "v2"),
+		},
+		{
 			name: "BackupCreate runs app backup create",
 			call: func(ctx context.Context, c *Client) error { return c.BackupCreate(ctx, domain) },
 			want: BackupCreateArgs(domain),

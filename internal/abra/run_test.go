@@ -33,7 +33,7 @@ func TestRunStartsAbraAsConfigured(t *testing.T) {
 	assert.Equal(t, cwd, got[0].cwd, "abra runs in Dir")
 	assert.True(t, got[0].tty, "stdin and stdout are a terminal")
 	assert.Equal(t, "using secret ****\n", res.Output, "output is captured masked, with \\n line ends")
-	assert.Equal(t, "+ abra app deploy app.ci.example --no-input --no-converge-checks --chaos\nusing secret ****\n",
+	assert.Equal(t, "+ abra app deploy app.ci.example --no-input --no-converge-checks --no-domain-checks --chaos\nusing secret ****\n",
 		out.String(), "the command and its masked output are streamed to Out")
 	assert.Positive(t, res.Duration)
 }
@@ -55,7 +55,7 @@ func TestRunReportsAFailureWithItsExitCodeAndMaskedTail(t *testing.T) {
 	assert.Len(t, lines, tailLines, "only the tail is kept")
 	assert.Equal(t, "step 22", lines[0])
 	assert.Equal(t, "FATA secret **** was rejected", lines[len(lines)-1])
-	assert.Equal(t, "abra app deploy app.ci.example 1.0.0+1 --no-input --no-converge-checks: exit code 3: "+
+	assert.Equal(t, "abra app deploy app.ci.example 1.0.0+1 --no-input --no-converge-checks --no-domain-checks: exit code 3: "+
 		"FATA secret **** was rejected", err.Error())
 	assert.Contains(t, res.Output, "using secret ****", "the whole output is still returned")
 	for name, text := range map[string]string{

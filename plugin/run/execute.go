@@ -190,11 +190,13 @@ func (r *runner) ladder(dir *rundir.Dir, recipeDir, head string, ov overlay.Over
 			RecipeDir: recipeDir, Head: head, FrontDoor: s.FrontDoor, StepTimeout: s.StepTimeout, ReadyTimeout: s.ReadyTimeout,
 			Overlay: ov,
 		},
-		Abra:   &stepAbra{c: ab, step: r.step},
-		Swarm:  timedSwarm{c: docker, clock: r.clock},
-		Git:    gitCheckout{dir: recipeDir, override: s.UpgradeBase, clock: r.clock},
-		HTTP:   r.httpClient(),
-		Floor:  func(stack string) ladder.DataFloor { return timedFloor{f: &floor.Floor{Docker: docker, Stack: stack}, clock: r.clock} },
+		Abra:  &stepAbra{c: ab, step: r.step},
+		Swarm: timedSwarm{c: docker, clock: r.clock},
+		Git:   gitCheckout{dir: recipeDir, override: s.UpgradeBase, clock: r.clock},
+		HTTP:  r.httpClient(),
+		Floor: func(stack string) ladder.DataFloor {
+			return timedFloor{f: &floor.Floor{Docker: docker, Stack: stack}, clock: r.clock}
+		},
 		Out:    r.out,
 		OnTier: r.tierDecided,
 	}

@@ -76,10 +76,7 @@ func (s *stepAbra) Deploy(ctx context.Context, domain, version string, chaos boo
 }
 
 func (s *stepAbra) SecretGenerate(ctx context.Context, domain, secret, version string) error {
-	return s.do(ctx, func() error {
-		_, err := s.c.Run(ctx, "app", "secret", "generate", domain, secret, version, "--no-input")
-		return err
-	})
+	return s.do(ctx, func() error { return s.c.SecretGenerateOne(ctx, domain, secret, version) })
 }
 
 func (s *stepAbra) BackupCreate(ctx context.Context, domain string) (string, error) {
@@ -102,4 +99,3 @@ func (s *stepAbra) AppNews() map[string]int {
 	defer s.mu.Unlock()
 	return maps.Clone(s.news)
 }
-

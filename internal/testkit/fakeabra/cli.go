@@ -52,7 +52,7 @@ func commands() []command {
 			bools: []string{"--no-input", "--secrets"}, values: []string{"--server", "--domain"},
 			required: []string{"--no-input", "--server", "--domain"}, run: appNew},
 		{path: "app deploy", synopsis: "<domain> [<version>]", minArgs: 1, maxArgs: 2,
-			bools: []string{"--no-input", "--chaos", "--no-converge-checks"}, required: ni, run: appDeploy},
+			bools: []string{"--no-input", "--chaos", "--no-converge-checks", "--no-domain-checks"}, required: ni, run: appDeploy},
 		{path: "app undeploy", synopsis: "<domain>", minArgs: 1, maxArgs: 1,
 			bools: ni, required: ni, run: appUndeploy},
 		{path: "app remove", synopsis: "<domain>", minArgs: 1, maxArgs: 1,

@@ -89,8 +89,8 @@ func TestBackupPathsMarkedChangedAndProvenBackAfterARestore(t *testing.T) {
 	fake.Volumes = fakedocker.Copy(snapshot) // the restore
 	upgradeContainers(fake)                  // and it restarted the services
 	require.NoError(t, f.CheckBackupPaths(t.Context()))
-	assert.Contains(t, out.String(), "app.db in volume data is back to its value at backup time (/var/lib/app/app.db)")
-	assert.Contains(t, out.String(), "dump.sql in volume db is back to its value at backup time (/var/lib/db/dump.sql)")
+	assert.Contains(t, out.String(), "app.db in volume data holds its mark after the restore (/var/lib/app/app.db, service app)")
+	assert.Contains(t, out.String(), "dump.sql in volume db holds its mark after the restore (/var/lib/db/dump.sql, service db)")
 }
 
 func TestCheckBackupPathsReportsWhatTheRestoreDidNotBringBack(t *testing.T) {
@@ -261,7 +261,7 @@ func TestBackupInfrastructureFaultsAreNotLosses(t *testing.T) {
 		{name: "list fails at mutate", step: "mutate", fail: "StackServices", want: "mutate backup paths: Error response"},
 		{name: "write fails at mutate", step: "mutate", fail: "WriteFile", want: "mutate app.db in volume data through service app: Error response"},
 		{name: "read fails at check", step: "check", fail: "ReadFile", want: "check app.db in volume data through service app: Error response"},
-		{name: "no container at check", step: "check", fail: "RunningContainer", want: "check app.db in volume data after the restore: find a running container of service app"},
+		{name: "no container at check", step: "check", fail: "RunningContainer", want: "check app.db in volume data: find a running container of service app"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -71,7 +71,7 @@ func (f *Floor) check(ctx context.Context, svcs []swarm.StackService, m *mark, w
 	}
 	switch {
 	case got == m.want:
-		f.logf("%s holds its mark (%s, service %s)", where, m.file(r), f.short(r.service))
+		f.logf("%s holds its mark after %s (%s, service %s)", where, w.step, m.file(r), f.short(r.service))
 		return nil, nil
 	case w.mutated != "" && got == m.mutated:
 		loss.Got = w.mutated

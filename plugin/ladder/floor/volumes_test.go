@@ -88,7 +88,7 @@ func TestMarkVolumesMarksEachNamedVolumeOnceAndAGoodUpgradeKeepsThem(t *testing.
 	fake.Containers[stack+"_web"] = "c-web"
 	fake.Services[2].Mounts[0].Target = "/mnt/uploads"
 	require.NoError(t, f.CheckVolumes(t.Context()))
-	assert.Contains(t, out.String(), "volume data kept its marker (/var/lib/app/.ccci-floor-volume, service web)")
+	assert.Contains(t, out.String(), "volume data holds its mark after the upgrade (/var/lib/app/.ccci-floor-volume, service web)")
 }
 
 // A marker is written through a read-write mount, whichever service comes first.
