@@ -51,7 +51,9 @@ func TestMethodsRunTheirCommandLines(t *testing.T) {
 		},
 		{
 			name: "generating one secret names it and its version",
-			call: func(ctx context.Context, c *Client) error { return c.SecretGenerateOne(ctx, domain, "db_password", "v2") },
+			call: func(ctx context.Context, c *Client) error {
+				return c.SecretGenerateOne(ctx, domain, "db_password", "v2")
+			},
 			want: SecretGenerateOneArgs(domain, "db_password", "v2"),
 		},
 		{
