@@ -2,11 +2,13 @@ package ladder
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"strings"
 	"time"
 
 	"coopcloud.tech/cc-ci/internal/results"
+	"coopcloud.tech/cc-ci/plugin/ladder/floor"
 )
 
 // liftBackup says what would let backup and restore be proven.
@@ -42,7 +44,7 @@ func (l *Ladder) backupRestore(ctx context.Context, a *app) (*tier, *tier) {
 		case n == 0:
 			backup.skipCheck("mark backup paths", "the backup labels cover no path the floor can mark")
 		default:
-			backup.pass("mark backup paths", "wrote a random marker into %d backed-up path(s)", n)
+			backup.pass("mark backup paths", "marked %d backed-up path(s) with random content", n)
 		}
 		paths = n
 	}
@@ -72,11 +74,23 @@ func (l *Ladder) restore(ctx context.Context, a *app, snapshot string, paths int
 		return t
 	}
 	if paths > 0 {
-		if err := a.floor.MutateBackupPaths(ctx); err != nil {
+		err := a.floor.MutateBackupPaths(ctx)
+		switch {
+		case errors.Is(err, floor.ErrNothingMarked):
+			// The backup itself rewrote or removed every marked path: nothing left to prove with.
+			paths = 0
+			t.skipCheck("mutate backup paths", err.Error())
+			if l.Data == nil {
+				l.gap(t, "nothing can prove the restore brought data back: "+err.Error(),
+					"label paths whose content the backup keeps as it is, or declare a data probe (hooks/data-write and hooks/data-read in recipes/"+l.Recipe+"/)")
+				return t
+			}
+		case err != nil:
 			floorFailed(ctx, t, "mutate backup paths", "the backed-up paths did not take a new marker", err)
 			return t
+		default:
+			t.pass("mutate backup paths", "changed every marker after the backup")
 		}
-		t.pass("mutate backup paths", "changed every marker after the backup")
 	}
 	if !l.mutate(ctx, t, a) {
 		return t

@@ -195,7 +195,7 @@ func (r *runner) ladder(dir *rundir.Dir, recipeDir, head string, ov overlay.Over
 		Git:   gitCheckout{dir: recipeDir, override: s.UpgradeBase, clock: r.clock},
 		HTTP:  r.httpClient(),
 		Floor: func(stack string) ladder.DataFloor {
-			return timedFloor{f: &floor.Floor{Docker: docker, Stack: stack}, clock: r.clock}
+			return timedFloor{f: &floor.Floor{Docker: docker, Stack: stack, Out: r.out}, clock: r.clock}
 		},
 		Out:    r.out,
 		OnTier: r.tierDecided,
