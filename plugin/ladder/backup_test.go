@@ -2,6 +2,7 @@ package ladder
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 
 	"coopcloud.tech/cc-ci/internal/abra"
 	"coopcloud.tech/cc-ci/internal/results"
+	"coopcloud.tech/cc-ci/plugin/ladder/floor"
 )
 
 func TestRestoreFails(t *testing.T) {
@@ -230,6 +232,57 @@ func TestBackupFloor(t *testing.T) {
 			default:
 				assert.Equal(t, tt.want, checkOf(t, got, tt.wantCheck).Status)
 			}
+		})
+	}
+}
+
+// TestBackupRewroteEveryMarker: when the backup itself rewrote or removed every marked path
+// (a pre-hook that regenerates its dump), the floor has nothing left to prove the restore with.
+// The data probe alone may then prove it; without one the restore is a gap, never a pass.
+func TestBackupRewroteEveryMarker(t *testing.T) {
+	t.Parallel()
+	nothing := fmt.Errorf("mutate backup paths: every marked path changed during the backup: %w", floor.ErrNothingMarked)
+	tests := []struct {
+		name      string
+		probe     bool
+		want      results.Status
+		wantLog   []string
+		wantCalls []string
+	}{
+		{name: "with a data probe, the probe alone proves the restore",
+			probe: true, want: results.Pass, wantLog: goodLog,
+			wantCalls: []string{floorMarkVolumes, floorCheckVolumes, floorMarkPaths, floorMutatePaths}},
+		{name: "without a data probe, the restore is a gap and nothing is restored",
+			probe: false, want: results.Skip, wantLog: goodLog[:6],
+			wantCalls: []string{floorMarkVolumes, floorCheckVolumes, floorMarkPaths, floorMutatePaths}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			if !tt.probe {
+				w.Data = nil
+			}
+			f := w.Floors[upgradeStack]
+			f.Errs = map[string]error{floorMutatePaths: nothing}
+			out := w.run(t.Context())
+
+			tiers := climb(t, out)
+			restore := tiers[results.TierRestore]
+			assert.Equal(t, tt.want, restore.Status, restore.Reason)
+			assert.Equal(t, results.Skip, checkOf(t, restore, "mutate backup paths").Status)
+			assert.Equal(t, tt.wantLog, w.Abra.Log())
+			assert.Equal(t, tt.wantCalls, f.Calls, "the paths are never checked: nothing is left to check")
+			if tt.probe {
+				assert.Equal(t, results.Pass, checkOf(t, restore, "seeded datum restored").Status)
+				assert.Equal(t, 3, results.Level(out.Tiers))
+				return
+			}
+			assert.True(t, restore.Gap())
+			assert.Contains(t, restore.Reason, "nothing can prove the restore brought data back")
+			assert.Contains(t, restore.Lift, "hooks/data-write and hooks/data-read in recipes/gitea/")
+			assert.Equal(t, 2, results.Level(out.Tiers))
+			assert.Equal(t, results.VerdictPass, results.Verdict(out.Tiers))
 		})
 	}
 }

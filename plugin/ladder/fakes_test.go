@@ -98,14 +98,14 @@ func (c abraCall) String() string {
 
 // fakeAbra records every call. Errs[domain][cmd][i] is what the i-th call of cmd for domain
 // returns (nil beyond); the On* hooks model the call's effect on the world and run only when the
-// call succeeds. Of abra it imitates only what the e2e double (internal/testkit/fakeabra) and
-// the ladder's own contract say:
-//   - `app new <recipe> [<version>]` checks the release out when a version is given, refuses an
-//     app whose .env exists, and writes the app's .env as the recipe's .env.sample with
-//     "<recipe>.example.com" replaced by the domain, nothing else changed (fakeabra app_new.go;
-//     toolshed/abra pkg/app TemplateAppEnvSample, as cited at appconfig.TemplateEnvSample);
-//   - `app backup create` returns the id of the snapshot it made and `app restore` restores
-//     the snapshot it is given (abraRunner in ladder.go).
+// call succeeds. Of abra it imitates only what docs/abra-contract.md cites:
+//   - `app new <recipe> [<version>]` ("App configuration": `app new` templating) writes the
+//     app's .env as the recipe's .env.sample with "<recipe>.example.com" replaced by the domain,
+//     nothing added; with a version it works from that release's checkout, and it refuses an app
+//     whose .env exists (as the e2e double, internal/testkit/fakeabra, does);
+//   - `app backup create` reports the id of the snapshot it made (8 hex digits, restic's
+//     "snapshot <id> saved") and `app restore --snapshot <id>` restores that snapshot
+//     ("Backup and restore").
 type fakeAbra struct {
 	Errs      map[string]map[string][]error
 	OnDeploy  func(domain, version string, chaos bool)
@@ -138,8 +138,8 @@ func (f *fakeAbra) call(ctx context.Context, c abraCall) error {
 	return nil
 }
 
-// exit is abra exiting 1 with output, as the real client reports it.
-func exit(args []string, output string) error {
+// abraExit is abra exiting 1 with output, as the real client reports it.
+func abraExit(args []string, output string) error {
 	return &abra.Error{Args: args, ExitCode: 1, Output: output, Err: errors.New("exit status 1")}
 }
 
@@ -150,20 +150,20 @@ func (f *fakeAbra) AppNew(ctx context.Context, recipe, version, server, domain s
 	}
 	if version != "" {
 		if err := f.Tree.checkout(version); err != nil {
-			return exit(args, "FATA "+err.Error())
+			return abraExit(args, "FATA "+err.Error())
 		}
 	}
 	env := filepath.Join(f.ServerDir(), domain+".env")
 	if _, err := os.Stat(env); err == nil {
-		return exit(args, "FATA "+domain+" already exists")
+		return abraExit(args, "FATA "+domain+" already exists")
 	}
 	sample, err := os.ReadFile(filepath.Join(f.Tree.Dir, ".env.sample"))
 	if err != nil {
-		return exit(args, "FATA "+err.Error())
+		return abraExit(args, "FATA "+err.Error())
 	}
 	content := strings.ReplaceAll(string(sample), recipe+".example.com", domain)
 	if err := os.WriteFile(env, []byte(content), 0o600); err != nil {
-		return exit(args, "FATA "+err.Error())
+		return abraExit(args, "FATA "+err.Error())
 	}
 	return nil
 }

@@ -208,7 +208,7 @@ func TestEachAppCreatedOnce(t *testing.T) {
 			wantApps: bothApps[:1]},
 		{name: "an app new that fails still counts, and is not retried",
 			world: func(w *world) {
-				w.Abra.Errs = map[string]map[string][]error{freshDomain: {abra.CmdAppNew: {exit([]string{"app", "new"}, "FATA boom")}}}
+				w.Abra.Errs = map[string]map[string][]error{freshDomain: {abra.CmdAppNew: {abraExit([]string{"app", "new"}, "FATA boom")}}}
 			},
 			wantApps: bothApps[:1]},
 		{name: "a base that does not come up creates the upgrade app once, and backup uses the fresh app",

@@ -39,9 +39,12 @@ func (l *Ladder) upgrade(ctx context.Context, base recipe.Base, hasBase bool) (*
 			t.absorb(b)
 		}
 		t.Checks = append(t.Checks, b.Checks...)
+		// Backup and restore then run on the fresh app, whose recipe is the head: put it back.
+		l.checkoutRef(ctx, t, l.Head)
 		return a, t, nil
 	}
 	t.Checks = append(t.Checks, b.Checks...)
+	t.Warnings = append(t.Warnings, b.Warnings...)
 	if !l.markData(ctx, t, a) {
 		return a, t, nil
 	}

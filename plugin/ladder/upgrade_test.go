@@ -218,7 +218,7 @@ func TestBaseDoesNotComeUp(t *testing.T) {
 	}{
 		{name: "a base release abra refuses to deploy is a gap, not a failure",
 			world: func(w *world) {
-				w.Abra.Errs = map[string]map[string][]error{upgradeDomain: {abra.CmdAppDeploy: {exit(deployArgs, "FATA unable to deploy: invalid mount config")}}}
+				w.Abra.Errs = map[string]map[string][]error{upgradeDomain: {abra.CmdAppDeploy: {abraExit(deployArgs, "FATA unable to deploy: invalid mount config")}}}
 			},
 			wantCheck: "deploy base", wantReason: "FATA unable to deploy: invalid mount config",
 			wantLog: []string{"upgrade: app new " + testBase, "upgrade: deploy " + testBase}},
@@ -230,7 +230,7 @@ func TestBaseDoesNotComeUp(t *testing.T) {
 			wantLog: []string{"upgrade: app new " + testBase, "upgrade: deploy " + testBase}},
 		{name: "a base release abra does not know is a gap, not a failure",
 			world: func(w *world) {
-				w.Abra.Errs = map[string]map[string][]error{upgradeDomain: {abra.CmdAppNew: {exit([]string{"app", "new"}, "FATA unknown version "+testBase)}}}
+				w.Abra.Errs = map[string]map[string][]error{upgradeDomain: {abra.CmdAppNew: {abraExit([]string{"app", "new"}, "FATA unknown version "+testBase)}}}
 			},
 			wantCheck: "app new", wantReason: "FATA unknown version",
 			wantLog: []string{"upgrade: app new " + testBase}},
@@ -505,7 +505,7 @@ func TestUpgradeAddsWhatTheHeadNeeds(t *testing.T) {
 			wantLog: []string{"fresh: app new --chaos", "fresh: deploy --chaos", "upgrade: app new " + testBase, "upgrade: deploy " + testBase,
 				"upgrade: secret generate api_key v1", "upgrade: deploy --chaos", "upgrade: backup create", "upgrade: restore 5a7e0001"}},
 		{name: "a new secret abra cannot generate fails upgrade before the head is deployed",
-			errs: map[string]map[string][]error{upgradeDomain: {abra.CmdSecretGenerate: {exit(secretArgs, "FATA api_key: secret create failed: rpc error")}}},
+			errs: map[string]map[string][]error{upgradeDomain: {abra.CmdSecretGenerate: {abraExit(secretArgs, "FATA api_key: secret create failed: rpc error")}}},
 			want: results.Fail, wantReason: "FATA api_key: secret create failed: rpc error",
 			wantLog: []string{"fresh: app new --chaos", "fresh: deploy --chaos", "upgrade: app new " + testBase, "upgrade: deploy " + testBase,
 				"upgrade: secret generate api_key v1"}},
