@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -184,9 +185,13 @@ func NoRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastR
 func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
 
 // DoorFault reports whether err is the front door itself failing rather than the app: the
-// connection to it refused or reset before any answer, or its TLS certificate not valid for the
-// app's name. Those are the CI box's faults (unverified), never the recipe's.
+// connection to it refused, or closed or reset before any answer (a proxy answers 502 when the
+// app behind it fails; it never hangs up), or its TLS certificate not valid for the app's name.
+// Those are the CI box's faults (unverified), never the recipe's.
 func DoorFault(err error) bool {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+		return true
+	}
 	var op *net.OpError
 	var unknownAuthority x509.UnknownAuthorityError
 	var hostname x509.HostnameError

@@ -49,15 +49,20 @@ func (l *Ladder) addWhatTheHeadNeeds(ctx context.Context, t *tier, a *app) ([]st
 	var needs, secrets []string
 	content := strings.TrimRight(string(current), "\n") + "\n"
 	for _, v := range sample.Vars {
-		if _, ok := haveKeys[v.Key]; ok || added[v.Key] {
+		if _, ok := haveKeys[v.Key]; ok {
 			continue
 		}
-		added[v.Key] = true
+		// Every assignment of a new key is added, in order, so a value chained across lines
+		// (COMPOSE_FILE="$COMPOSE_FILE:...") reads as it does in the sample.
 		line := fmt.Sprintf("%s=%s", v.Key, v.Value)
 		if v.Line >= 1 && v.Line <= len(lines) && strings.Contains(lines[v.Line-1], v.Key) {
 			line = strings.TrimSpace(lines[v.Line-1]) // keeps quotes and `# length=` modifiers
 		}
 		content += appconfig.TemplateEnvSample(line, l.Recipe, a.Domain) + "\n"
+		if added[v.Key] {
+			continue
+		}
+		added[v.Key] = true
 		if m := secretVersionKey.FindStringSubmatch(v.Key); m != nil {
 			secrets = append(secrets, strings.ToLower(m[1]), v.Value)
 			needs = append(needs, "new secret "+strings.ToLower(m[1]))

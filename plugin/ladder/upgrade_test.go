@@ -483,6 +483,8 @@ func TestUpgradeCheckoutFails(t *testing.T) {
 
 // headSample is a PR head's .env.sample that introduces an env key and a secret the base lacks.
 const headSample = recipeEnvSample + `SSH_DOMAIN=ssh.gitea.example.com
+EXTRA_FILES="compose.smtp.yml"
+EXTRA_FILES="$EXTRA_FILES:compose.ldap.yml"
 SECRET_API_KEY_VERSION=v1 # length=48
 `
 
@@ -528,7 +530,8 @@ func TestUpgradeAddsWhatTheHeadNeeds(t *testing.T) {
 			assert.Equal(t, tt.want, upgrade.Status, upgrade.Reason)
 			assert.Contains(t, upgrade.Reason, tt.wantReason)
 			assert.Equal(t, tt.wantLog, w.Abra.Log())
-			assert.Equal(t, []string{"new env SSH_DOMAIN", "new secret api_key"}, out.UpgradeBase.Needs)
+			assert.Equal(t, []string{"new env SSH_DOMAIN", "new env EXTRA_FILES", "new secret api_key"}, out.UpgradeBase.Needs,
+				"a key chained across lines is one need")
 
 			// The upgrade app's .env now holds what a fresh one of the head would: the head's
 			// .env.sample templated with its domain, the new lines as the sample writes them.
@@ -544,7 +547,7 @@ func TestUpgradeAddsWhatTheHeadNeeds(t *testing.T) {
 			assert.Equal(t, "git checkout "+testHead, j[generate-1])
 			if tt.want == results.Pass {
 				assert.Equal(t, "abra upgrade: deploy --chaos", j[generate+1])
-				assert.Contains(t, checkOf(t, upgrade, "new configuration").Detail, "new env SSH_DOMAIN, new secret api_key")
+				assert.Contains(t, checkOf(t, upgrade, "new configuration").Detail, "new env SSH_DOMAIN, new env EXTRA_FILES, new secret api_key")
 				assert.Equal(t, 3, results.Level(out.Tiers))
 				return
 			}
