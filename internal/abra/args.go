@@ -39,6 +39,14 @@ func AppNewArgs(recipe, version, server, domain string) []string {
 	return append(args, "--server", server, "--domain", domain, "--secrets", noInput)
 }
 
+// AppNewChaosArgs creates the app from the checked-out commit, as a maintainer testing an
+// unreleased recipe does: app new <recipe> --server <server> --domain <domain> --secrets
+// --no-input --chaos. Without --chaos, abra checks the recipe out at its newest release first
+// (so the .env would come from that release's .env.sample, not the commit under test).
+func AppNewChaosArgs(recipe, server, domain string) []string {
+	return append(AppNewArgs(recipe, "", server, domain), "--chaos")
+}
+
 // DeployArgs deploys the app at a published version, or with chaos at the checked-out commit:
 // app deploy <domain> [<version>] --no-input --no-converge-checks --no-domain-checks [--chaos].
 // cc-ci watches convergence itself (failing fast on crash loops and rollbacks), so abra must not

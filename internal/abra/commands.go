@@ -17,6 +17,14 @@ func (c *Client) AppNew(ctx context.Context, recipe, version, server, domain str
 	return c.appNewMasked(ctx, AppNewArgs(recipe, version, server, domain), server, domain)
 }
 
+// AppNewChaos creates the app's .env and secrets from the checked-out commit of recipe.
+func (c *Client) AppNewChaos(ctx context.Context, recipe, server, domain string) error {
+	if err := operands("app new", "recipe", recipe, "server", server, "domain", domain); err != nil {
+		return err
+	}
+	return c.appNewMasked(ctx, AppNewChaosArgs(recipe, server, domain), server, domain)
+}
+
 // Deploy deploys the app at version, or with chaos at the checked-out commit; not both.
 func (c *Client) Deploy(ctx context.Context, domain, version string, chaos bool) error {
 	if err := operands("app deploy", "domain", domain); err != nil {

@@ -50,6 +50,11 @@ func TestMethodsRunTheirCommandLines(t *testing.T) {
 			want: SecretGenerateArgs(domain),
 		},
 		{
+			name: "AppNewChaos creates the app from the checked-out commit",
+			call: func(ctx context.Context, c *Client) error { return c.AppNewChaos(ctx, "gitea", "ci.example", domain) },
+			want: AppNewChaosArgs("gitea", "ci.example", domain),
+		},
+		{
 			name: "generating one secret names it and its version",
 			call: func(ctx context.Context, c *Client) error {
 				return c.SecretGenerateOne(ctx, domain, "db_password", "v2")

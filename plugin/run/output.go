@@ -67,6 +67,9 @@ func (s *stepAbra) AppNew(ctx context.Context, recipe, version, server, domain s
 		}
 		s.news[domain]++
 		s.mu.Unlock()
+		if chaos {
+			return s.c.AppNewChaos(ctx, recipe, server, domain)
+		}
 		return s.c.AppNew(ctx, recipe, version, server, domain)
 	})
 }

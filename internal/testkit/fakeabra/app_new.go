@@ -11,7 +11,10 @@ import (
 	"coopcloud.tech/cc-ci/internal/appconfig"
 )
 
-// appNew: `abra app new <recipe> [<version>] --server <s> --domain <d> [--secrets] --no-input`.
+// appNew: `abra app new <recipe> [<version>] --server <s> --domain <d> [--secrets] [--chaos] --no-input`.
+// Like abra it first checks the recipe out: at version, else at the newest release (abra's
+// `app new` moves the checkout to the release tag), unless --chaos keeps the checked-out commit
+// (docs/abra-contract.md, "app new").
 // Like abra it writes the app's .env as a copy of the recipe's .env.sample with every
 // "<recipe>.example.com" replaced by the domain, and adds nothing: no DOMAIN, no TYPE (abra pkg/app
 // TemplateAppEnvSample; docs/abra-contract.md). A sample without DOMAIN gives an app without a
@@ -24,9 +27,22 @@ func appNew(ctx context.Context, f *fake, in invocation) error {
 	if !isDir(dir) {
 		return fmt.Errorf("recipe %s not fetched: run abra recipe fetch %s (no %s)", recipe, recipe, dir)
 	}
-	if version != "" {
-		if err := f.checkoutTag(ctx, dir, recipe, version); err != nil {
-			return err
+	if version != "" && in.has("--chaos") {
+		return &usageError{msg: "--chaos creates the app from the checked-out commit: give no version",
+			usage: "usage: abra app new <recipe> --chaos --server <s> --domain <d> --no-input"}
+	}
+	if !in.has("--chaos") {
+		if version == "" {
+			newest, err := f.newestTag(ctx, dir)
+			if err != nil {
+				return err
+			}
+			version = newest // "" when the recipe has no release: the checked-out commit is used
+		}
+		if version != "" {
+			if err := f.checkoutTag(ctx, dir, recipe, version); err != nil {
+				return err
+			}
 		}
 	}
 	serverDir := filepath.Join(f.abraDir, "servers", server)

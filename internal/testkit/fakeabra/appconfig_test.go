@@ -189,7 +189,7 @@ func TestStackDeployArgs(t *testing.T) {
 func TestAppNewInjectsNothingTheSampleDoesNotHave(t *testing.T) {
 	t.Parallel()
 	dir := abraDirWith(t, testkit.NoDomain)
-	code, _, stderr := runFake(t, dir, "app", "new", "sample", "--server", "default", "--domain", "samp-1a2b3c.ci.local", "--no-input")
+	code, _, stderr := runFake(t, dir, "app", "new", "sample", "--server", "default", "--domain", "samp-1a2b3c.ci.local", "--no-input", "--chaos")
 	require.Equal(t, 0, code, stderr)
 	env, err := os.ReadFile(filepath.Join(dir, "servers", "default", "samp-1a2b3c.ci.local.env"))
 	require.NoError(t, err)
@@ -203,7 +203,7 @@ func TestAppNewInjectsNothingTheSampleDoesNotHave(t *testing.T) {
 func TestAppSecretGenerateForms(t *testing.T) {
 	t.Parallel()
 	dir := abraDirWith(t, testkit.Good)
-	code, _, stderr := runFake(t, dir, "app", "new", "sample", "--server", "default", "--domain", "samp-1a2b3c.ci.local", "--no-input")
+	code, _, stderr := runFake(t, dir, "app", "new", "sample", "--server", "default", "--domain", "samp-1a2b3c.ci.local", "--no-input", "--chaos")
 	require.Equal(t, 0, code, stderr)
 	tests := []struct {
 		name    string
@@ -226,7 +226,7 @@ func TestAppSecretGenerateForms(t *testing.T) {
 func TestAppDeployRefusesAVersionLabelOnAnotherService(t *testing.T) {
 	t.Parallel()
 	dir := abraDirWith(t, testkit.Good)
-	code, _, stderr := runFake(t, dir, "app", "new", "sample", "--server", "default", "--domain", "samp-1a2b3c.ci.local", "--no-input")
+	code, _, stderr := runFake(t, dir, "app", "new", "sample", "--server", "default", "--domain", "samp-1a2b3c.ci.local", "--no-input", "--chaos")
 	require.Equal(t, 0, code, stderr)
 	recipeDir := filepath.Join(dir, "recipes", "sample")
 	data, err := os.ReadFile(filepath.Join(recipeDir, "compose.yml"))

@@ -49,7 +49,7 @@ func commands() []command {
 	ni := []string{"--no-input"}
 	return []command{
 		{path: "app new", synopsis: "<recipe> [<version>]", minArgs: 1, maxArgs: 2,
-			bools: []string{"--no-input", "--secrets"}, values: []string{"--server", "--domain"},
+			bools: []string{"--no-input", "--secrets", "--chaos"}, values: []string{"--server", "--domain"},
 			required: []string{"--no-input", "--server", "--domain"}, run: appNew},
 		{path: "app deploy", synopsis: "<domain> [<version>]", minArgs: 1, maxArgs: 2,
 			bools: []string{"--no-input", "--chaos", "--no-converge-checks", "--no-domain-checks"}, required: ni, run: appDeploy},

@@ -129,7 +129,7 @@ func TestAppNewFailsClearly(t *testing.T) {
 			"run abra server add nope"},
 		{"a version that is not a tag", good, []string{"app", "new", "sample", "9.9.9+9", "--server", "default", "--domain", "s.ci.local", "--no-input"},
 			"version 9.9.9+9 of recipe sample not found"},
-		{"a recipe without .env.sample", noSample, []string{"app", "new", "sample", "--server", "default", "--domain", "s.ci.local", "--no-input"},
+		{"a recipe without .env.sample", noSample, []string{"app", "new", "sample", "--server", "default", "--domain", "s.ci.local", "--no-input", "--chaos"},
 			"recipe sample has no .env.sample"},
 	}
 	for _, tc := range tests {
@@ -145,7 +145,7 @@ func TestAppNewRefusesALongSecretNameBeforeCreatingAnything(t *testing.T) {
 	t.Parallel()
 	dir := abraDirWith(t, testkit.LongSecretName)
 	code, _, stderr := runFake(t, dir, "app", "new", "sample", "--server", "default",
-		"--domain", "samp-1a2b3c.ci.local", "--secrets", "--no-input")
+		"--domain", "samp-1a2b3c.ci.local", "--secrets", "--no-input", "--chaos")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "secret name too long")
 	assert.Contains(t, stderr, testkit.LongSecret)
@@ -161,4 +161,41 @@ func TestRecipeFetchNeedsACheckout(t *testing.T) {
 	code, _, stderr := runFake(t, dir, "recipe", "fetch", "other", "--no-input")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "cannot fetch from the network")
+}
+
+// TestAppNewChecksOutTheNewestReleaseUnlessChaos: abra app new without a version moves the
+// recipe checkout to the newest release tag; --chaos keeps the checked-out commit (the PR head).
+func TestAppNewChecksOutTheNewestReleaseUnlessChaos(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		chaos bool
+		want  func(head string) string
+	}{
+		{"without --chaos the newest release is checked out", false, func(string) string { return testkit.Tag2 }},
+		{"with --chaos the checked-out commit stays", true, func(head string) string { return head }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := abraDirWith(t, testkit.Good)
+			recipeDir := filepath.Join(dir, "recipes", "sample")
+			head, err := exec.Command("git", "-C", recipeDir, "rev-parse", "HEAD").Output()
+			require.NoError(t, err)
+			args := []string{"app", "new", "sample", "--server", "default", "--domain", "samp-1a2b3c.ci.local", "--no-input"}
+			if tt.chaos {
+				args = append(args, "--chaos")
+			}
+			code, _, stderr := runFake(t, dir, args...)
+			require.Equal(t, 0, code, stderr)
+			got, err := exec.Command("git", "-C", recipeDir, "describe", "--tags", "--exact-match", "HEAD").Output()
+			if !tt.chaos {
+				require.NoError(t, err)
+				assert.Equal(t, tt.want(""), strings.TrimSpace(string(got)))
+				return
+			}
+			now, err := exec.Command("git", "-C", recipeDir, "rev-parse", "HEAD").Output()
+			require.NoError(t, err)
+			assert.Equal(t, tt.want(string(head)), string(now))
+		})
+	}
 }
