@@ -11,6 +11,8 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
 )
 
 const (
@@ -71,6 +73,9 @@ func (c *Client) Teardown(ctx context.Context, stack, envPath string) (TeardownR
 		return c.api.VolumeRemove(ctx, id, false)
 	}))
 	r.Networks = keep(c.removeAll(ctx, stack, "network", c.networks, c.api.NetworkRemove))
+	if len(r.Networks) > 0 {
+		keep(nil, c.networksGone(ctx, stack))
+	}
 	if envPath != "" {
 		switch err := os.Remove(envPath); {
 		case err == nil:
@@ -165,6 +170,35 @@ func (c *Client) awaitContainersGone(ctx context.Context, stack string) error {
 		case <-wctx.Done():
 		case <-changed:
 		case <-ticker.C:
+		}
+	}
+}
+
+// networksGone waits (at most busyRetryFor) until none of stack's networks is listed any more:
+// swarm deletes an overlay network asynchronously after NetworkRemove has returned (seen here
+// under load: both apps' networks were still listed right after a successful removal). It follows
+// the network event stream, with a slow re-check under it. What is still there afterwards is left
+// for Residue to report.
+func (c *Client) networksGone(ctx context.Context, stack string) error {
+	wctx, cancel := context.WithTimeout(ctx, busyRetryFor)
+	defer cancel()
+	f := filters.NewArgs(filters.Arg("type", string(events.NetworkEventType)))
+	changed := c.watch(wctx, f, func(events.Message) bool { return true }, slog.New(slog.DiscardHandler))
+	for {
+		left, err := c.networks(wctx, stack)
+		switch {
+		case err != nil && wctx.Err() != nil:
+			return nil
+		case err != nil:
+			return fmt.Errorf("networks: %w", err)
+		case len(left) == 0:
+			return nil
+		}
+		select {
+		case <-wctx.Done():
+			return nil
+		case <-changed:
+		case <-time.After(containersRecheck):
 		}
 	}
 }

@@ -81,12 +81,13 @@ func assertAbortedCleanly(t *testing.T, dir string, rec testkit.Recipe, pr strin
 	require.NotNil(t, res.Tier(results.TierInstall), "every tier is reported, decided or not")
 	require.NotNil(t, res.Tier(results.TierRestore), "every tier is reported, decided or not")
 	assert.True(t, res.Teardown.Clean, "residue: %v", res.Teardown.Residue)
-	domain := naming.Domain("sample", pr, rec.Head, suffix)
-	assertNothingLeft(t, naming.Stack(domain))
-	assert.NoFileExists(t, testkit.NewHost(dir, suffix).EnvPath(domain), "the app's .env must be removed")
-	lock, err := applock.TryAcquire(filepath.Join(dir, "lock"), domain)
-	require.NoError(t, err, "the app lock must be free after the run ended")
-	require.NoError(t, lock.Release())
+	for _, domain := range []string{naming.Domain("sample", pr, rec.Head, suffix), naming.UpgradeDomain("sample", pr, rec.Head, suffix)} {
+		assertNothingLeft(t, naming.Stack(domain))
+		assert.NoFileExists(t, testkit.NewHost(dir, suffix).EnvPath(domain), "the app's .env must be removed")
+		lock, err := applock.TryAcquire(filepath.Join(dir, "lock"), domain)
+		require.NoError(t, err, "both app locks must be free after the run ended")
+		require.NoError(t, lock.Release())
+	}
 	return res
 }
 
@@ -95,7 +96,8 @@ func TestSIGTERMMidUpgradeTearsDownAndExits143(t *testing.T) {
 	dir := t.TempDir()
 	rec := makeRecipe(t, testkit.Good)
 	cmd, lines := startPlugin(t, dir, rec, "4")
-	before := waitForLine(t, lines, "UPGRADE  abra app deploy --chaos")
+	up := naming.UpgradeDomain("sample", "4", rec.Head, suffix)
+	before := waitForLine(t, lines, "UPGRADE  abra app deploy "+up+" the PR head")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM), "signal the wrapper, as Drone does on cancel")
 	out := before + drain(lines)
 	err := cmd.Wait()
@@ -104,10 +106,10 @@ func TestSIGTERMMidUpgradeTearsDownAndExits143(t *testing.T) {
 	res := assertAbortedCleanly(t, dir, rec, "4", ee.ExitCode(), 143, out)
 	assert.Contains(t, out, "TEARDOWN")
 	assert.Equal(t, results.Pass, res.Tier(results.TierInstall).Status, "what was proven before the signal is kept")
-	up := res.Tier(results.TierUpgrade)
-	require.NotNil(t, up)
-	assert.Equal(t, results.Unverified, up.Status)
-	assert.Contains(t, up.Reason, "signal", "the reason names the abort's cause")
+	upgrade := res.Tier(results.TierUpgrade)
+	require.NotNil(t, upgrade)
+	assert.Equal(t, results.Unverified, upgrade.Status)
+	assert.Contains(t, upgrade.Reason, "signal", "the reason names the abort's cause")
 }
 
 func TestDeadlineMidRunTearsDownAndExits142(t *testing.T) {

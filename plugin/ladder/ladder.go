@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"coopcloud.tech/cc-ci/internal/recipe"
@@ -195,7 +196,7 @@ func notReachedTier(name, why string) *tier {
 
 // banner prints a stage line with the run's elapsed time, so a long run shows progress.
 func (l *Ladder) banner(stage, format string, a ...any) {
-	fmt.Fprintf(l.Out, "==> [%7.1fs] %-8s %s\n", time.Since(l.start).Seconds(), stage, fmt.Sprintf(format, a...))
+	fmt.Fprintf(l.Out, "==> [%7.1fs] %-8s %s\n", time.Since(l.start).Seconds(), strings.ToUpper(stage), fmt.Sprintf(format, a...))
 }
 
 // step gives one wait or call its own timeout inside the run's context. A zero StepTimeout means
