@@ -10,8 +10,9 @@ summary=()
 for m in "$@"; do
   echo "=== go test ./... in $m"
   start=$(date +%s)
+  # -parallel: the e2e runs mostly wait on the swarm (convergence, monitors), not on the CPU.
   # shellcheck disable=SC2086 # flags is a word list on purpose
-  if (cd "$m" && go test $flags -timeout 20m ./... 2>&1 | tee "/tmp/cc-ci-test-$m.log"); then
+  if (cd "$m" && go test $flags -parallel 6 -timeout 20m ./... 2>&1 | tee "/tmp/cc-ci-test-$m.log"); then
     summary+=("PASS  $m  ($(( $(date +%s) - start ))s, $(grep -c '^ok' "/tmp/cc-ci-test-$m.log") packages ok)")
   else
     status=1

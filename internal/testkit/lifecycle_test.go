@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -101,7 +102,8 @@ func TestFakeAbraLifecycleOnRealSwarm(t *testing.T) {
 	l, r := newLifecycle(t, ctx, Good)
 
 	out := l.run("app", "new", "sample", Tag2, "--server", "default", "--domain", l.domain, "--secrets", "--no-input")
-	assert.Regexp(t, `(?m)^api_key\s+[A-Za-z0-9]{32}$`, out, "secrets are printed as a table")
+	assert.Regexp(t, `(?m)^api_key\s+[a-z]+(-[a-z]+){3}$`, out,
+		"secrets are printed as a table; without `# length=` abra generates a passphrase")
 	assert.Equal(t, l.stack+"_api_key_v1", docker(t, "secret", "inspect", "--format", "{{.Spec.Name}}", l.stack+"_api_key_v1"))
 
 	l.run("app", "deploy", l.domain, Tag2, "--no-input")
@@ -115,13 +117,15 @@ func TestFakeAbraLifecycleOnRealSwarm(t *testing.T) {
 
 	l.put("/kv/x", "1")
 	out = l.run("app", "backup", "create", l.domain, "--no-input")
-	assert.Contains(t, out, "backup created: "+filepath.Join(l.abraDir, "backups", l.domain))
+	m := regexp.MustCompile(`(?m)^snapshot ([0-9a-f]{8,64}) saved$`).FindStringSubmatch(out)
+	require.NotNil(t, m, "the backup names its snapshot as restic does:\n%s", out)
+	snapshot := m[1]
 	l.put("/kv/x", "2")
 	// Overwrite the dump inside the container too: only a restore that replaces the file with
 	// the backup's version can bring x=1 back now.
 	ctr := docker(t, "ps", "-q", "--filter", "label=com.docker.swarm.service.name="+l.stack+"_app")
 	docker(t, "exec", ctr, "/app", "dump", "/data/dump/dump.json")
-	l.run("app", "restore", l.domain, "--no-input")
+	l.run("app", "restore", l.domain, "--snapshot", snapshot, "--no-input")
 	code, v := l.get("/kv/x")
 	assert.Equal(t, http.StatusOK, code)
 	assert.Equal(t, "1", v, "the restore brings the backed-up value back")

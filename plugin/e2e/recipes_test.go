@@ -198,6 +198,15 @@ func TestCasesThatMustPassAtLevel3(t *testing.T) {
 	}
 }
 
+// TestTheGenericFloorCatchesALostVolumeWithNoOverlay: with no data probe at all, an upgrade that
+// mounts a new volume still fails UPGRADE, on the floor's marker in every named volume.
+func TestTheGenericFloorCatchesALostVolumeWithNoOverlay(t *testing.T) {
+	t.Parallel()
+	r := runCase(t, makeRecipe(t, testkit.UpgradeLosesData), "7", caseOpts{overlays: t.TempDir()})
+	requireVerdict(t, r, 1, results.VerdictFail, 1)
+	assertFailedAt(t, r, results.TierUpgrade, `(?i)volume`)
+}
+
 func TestNoBackupLabelsCapsTheLevelAt2WithAGap(t *testing.T) {
 	t.Parallel()
 	r := runCase(t, makeRecipe(t, testkit.NoBackupLabels), "7", caseOpts{})
@@ -212,9 +221,9 @@ func TestNoReleaseCapsTheLevelAt1WithAGap(t *testing.T) {
 	r := runCase(t, makeRecipe(t, testkit.NoRelease), "7", caseOpts{})
 	requireVerdict(t, r, 0, results.VerdictPass, 1)
 	assertPassed(t, r, results.TierInstall)
-	assertGap(t, r, results.TierUpgrade, `(?i)no release|upgrade base`)
+	assertGap(t, r, results.TierUpgrade, `(?i)no (published )?release|upgrade base`)
 	assert.Empty(t, r.results.UpgradeBase.Version)
-	assert.Regexp(t, `(?i)no release|upgrade base`, r.results.UpgradeBase.Reason)
+	assert.Regexp(t, `(?i)no (published )?release|upgrade base`, r.results.UpgradeBase.Reason)
 }
 
 func TestRedirectToThePlaceholderDomainFailsInstallNamingTheLocation(t *testing.T) {
