@@ -58,46 +58,48 @@ type run struct {
 	upgradeDomain string
 }
 
-// runPlugin runs the plugin on a recipe repo at ref, as Drone would (settings in PLUGIN_* env).
+// runPlugin runs the plugin on a recipe repo at ref, as Drone would (settings in PLUGIN_* env),
+// and checks that nothing of either app stayed on the swarm.
 func runPlugin(t *testing.T, src, ref, pr string) run {
+	t.Helper()
+	return runWith(t, src, ref, pr).run
+}
+
+// runWith is runPlugin with extra environment (overlays dir, front door) and the run's
+// summary.md.
+func runWith(t *testing.T, src, ref, pr string, extra ...string) caseRun {
 	t.Helper()
 	dir := t.TempDir()
 	h := testkit.NewHost(dir, suffix)
 	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, env.Bins["cc-ci-plugin"])
-	cmd.Env = env.PluginEnv(h, src, ref, pr)
+	cmd.Env = env.PluginEnv(h, src, ref, pr, extra...)
 	out, err := cmd.CombinedOutput()
-	r := run{code: cmd.ProcessState.ExitCode(), output: string(out), domain: naming.Domain(recipeName(src), pr, ref, suffix),
-		upgradeDomain: naming.UpgradeDomain(recipeName(src), pr, ref, suffix)}
+	name := testkit.RepoRecipe(src)
+	r := caseRun{run: run{code: cmd.ProcessState.ExitCode(), output: string(out),
+		domain: naming.Domain(name, pr, ref, suffix), upgradeDomain: naming.UpgradeDomain(name, pr, ref, suffix)}}
 	if err != nil && r.code < 0 {
 		t.Fatalf("plugin did not run: %v\n%s", err, out)
 	}
-	matches, _ := filepath.Glob(filepath.Join(dir, "runs", "*", "results.json"))
-	if len(matches) == 1 {
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("plugin output:\n%s\nsummary.md:\n%s", r.output, r.summary)
+		}
+	})
+	if matches, _ := filepath.Glob(filepath.Join(dir, "runs", "*", "results.json")); len(matches) == 1 {
 		res, err := results.ReadFile(matches[0])
 		require.NoError(t, err)
 		r.results = res
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("plugin output:\n%s", r.output)
+		if data, err := os.ReadFile(filepath.Join(filepath.Dir(matches[0]), "summary.md")); err == nil {
+			r.summary = string(data)
 		}
-	})
+	}
 	for _, d := range []string{r.domain, r.upgradeDomain} {
 		assertNothingLeft(t, naming.Stack(d))
 		assert.NoFileExists(t, h.EnvPath(d), "the app's .env must be removed")
 	}
 	return r
-}
-
-// recipeName is the recipe a test repo holds: its directory's name (the sample recipe when the
-// source does not exist: the plugin is then run as the sample recipe by PluginEnv).
-func recipeName(src string) string {
-	if _, err := os.Stat(src); err != nil {
-		return testkit.RecipeName
-	}
-	return filepath.Base(src)
 }
 
 // assertNothingLeft checks the swarm holds nothing of the stack: services, volumes, secrets,

@@ -5,21 +5,17 @@ package e2e_test
 // verdict, the level, the tier that failed or the gap that caps the level, and words of its reason.
 
 import (
-	"context"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"coopcloud.tech/cc-ci/internal/naming"
 	"coopcloud.tech/cc-ci/internal/results"
 	"coopcloud.tech/cc-ci/internal/testkit"
 	"coopcloud.tech/cc-ci/plugin/overlay"
@@ -37,12 +33,9 @@ type caseRun struct {
 	summary string
 }
 
-// runCase runs the plugin on rec's PR head as runPlugin does, with the case's settings, and
-// checks that nothing of either app stayed on the swarm.
+// runCase runs the plugin on rec's PR head as runPlugin does, with the case's settings.
 func runCase(t *testing.T, rec testkit.Recipe, pr string, o caseOpts) caseRun {
 	t.Helper()
-	dir := t.TempDir()
-	h := testkit.NewHost(dir, suffix)
 	var extra []string
 	if o.overlays != "" {
 		extra = append(extra, "CCCI_OVERLAYS_DIR="+o.overlays)
@@ -50,35 +43,7 @@ func runCase(t *testing.T, rec testkit.Recipe, pr string, o caseOpts) caseRun {
 	if o.frontDoor != "" {
 		extra = append(extra, "CCCI_FRONTDOOR_URL="+o.frontDoor)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, env.Bins["cc-ci-plugin"])
-	cmd.Env = env.PluginEnv(h, rec.Src, rec.Head, pr, extra...)
-	out, err := cmd.CombinedOutput()
-	r := caseRun{run: run{code: cmd.ProcessState.ExitCode(), output: string(out),
-		domain:        naming.Domain(rec.Name, pr, rec.Head, suffix),
-		upgradeDomain: naming.UpgradeDomain(rec.Name, pr, rec.Head, suffix)}}
-	if err != nil && r.code < 0 {
-		t.Fatalf("plugin did not run: %v\n%s", err, out)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("plugin output:\n%s\nsummary.md:\n%s", r.output, r.summary)
-		}
-	})
-	if matches, _ := filepath.Glob(filepath.Join(dir, "runs", "*", "results.json")); len(matches) == 1 {
-		res, err := results.ReadFile(matches[0])
-		require.NoError(t, err)
-		r.results = res
-		if data, err := os.ReadFile(filepath.Join(filepath.Dir(matches[0]), "summary.md")); err == nil {
-			r.summary = string(data)
-		}
-	}
-	for _, d := range []string{r.domain, r.upgradeDomain} {
-		assertNothingLeft(t, naming.Stack(d))
-		assert.NoFileExists(t, h.EnvPath(d), "the app's .env must be removed")
-	}
-	return r
+	return runWith(t, rec.Src, rec.Head, pr, extra...)
 }
 
 // requireVerdict checks the exit code, the verdict and the level together.
