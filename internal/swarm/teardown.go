@@ -13,6 +13,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
 )
 
 const (
@@ -65,7 +66,16 @@ func (c *Client) Teardown(ctx context.Context, stack, envPath string) (TeardownR
 		}
 		return removed
 	}
+	svcs, err := c.services(ctx, stack)
+	keep(nil, err)
 	r.Services = keep(c.removeAll(ctx, stack, "service", c.services, c.api.ServiceRemove))
+	if len(svcs) > 0 {
+		// A task swarm was still starting when its service was removed creates its container
+		// after the removal (seen with several teardowns at once): wait for the removed
+		// services' tasks to be gone before judging the containers, or a late one holds the
+		// volumes.
+		keep(nil, c.awaitTasksGone(ctx, svcs))
+	}
 	r.Containers = keep(c.clearContainers(ctx, stack, len(r.Services) > 0))
 	r.Secrets = keep(c.removeAll(ctx, stack, "secret", c.secrets, c.api.SecretRemove))
 	r.Configs = keep(c.removeAll(ctx, stack, "config", c.configs, c.api.ConfigRemove))
@@ -142,6 +152,48 @@ func (c *Client) clearContainers(ctx context.Context, stack string, servicesRemo
 	return c.removeAll(ctx, stack, "container", c.containers, func(ctx context.Context, id string) error {
 		return c.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true})
 	})
+}
+
+// awaitTasksGone waits (at most containersGoneWithin) until swarm has deleted every task of the
+// removed services svcs, following container events with a slow re-check. Tasks are listed
+// unfiltered and matched by service ID: the API's service filter looks the service up, which
+// fails once it is removed.
+func (c *Client) awaitTasksGone(ctx context.Context, svcs []named) error {
+	ids := make(map[string]bool, len(svcs))
+	for _, s := range svcs {
+		ids[s.id] = true
+	}
+	wctx, cancel := context.WithTimeout(ctx, containersGoneWithin)
+	defer cancel()
+	changed := c.watch(wctx, filters.NewArgs(filters.Arg("type", string(events.ContainerEventType))),
+		func(events.Message) bool { return true }, slog.New(slog.DiscardHandler))
+	ticker := time.NewTicker(containersRecheck)
+	defer ticker.Stop()
+	for {
+		tasks, err := c.api.TaskList(wctx, swarm.TaskListOptions{})
+		switch {
+		case ctx.Err() != nil:
+			return fmt.Errorf("wait for tasks of removed services to go: %w", ctx.Err())
+		case wctx.Err() != nil:
+			return nil // what is left is force-removed by clearContainers
+		case err != nil:
+			return fmt.Errorf("wait for tasks of removed services to go: %w", err)
+		}
+		left := 0
+		for _, t := range tasks {
+			if ids[t.ServiceID] {
+				left++
+			}
+		}
+		if left == 0 {
+			return nil
+		}
+		select {
+		case <-wctx.Done():
+		case <-changed:
+		case <-ticker.C:
+		}
+	}
 }
 
 // awaitContainersGone returns nil when the stack has no containers left or containersGoneWithin
