@@ -96,6 +96,9 @@ func (t *tier) callFailed(ctx context.Context, check string, err error) {
 		// abra was stopped because the run was aborted: whatever it exited with says nothing
 		// about the recipe.
 		t.unverified("%s: run aborted (%v): %v", check, context.Cause(ctx), err)
+	case ae != nil && missingMachinery(ae.Output) != "":
+		// abra refused because the CI server lacks what the tier needs, not because of the recipe.
+		t.unverified("%s: %s: %v", check, missingMachinery(ae.Output), err)
 	case ae != nil && !ae.Timeout && ae.ExitCode > 0:
 		t.fail(check, "%v", err)
 	case ae != nil:
@@ -103,6 +106,23 @@ func (t *tier) callFailed(ctx context.Context, check string, err error) {
 	default:
 		t.unverified("%s: %v", check, err)
 	}
+}
+
+// machineryMissing are abra's words when the server lacks what a tier needs (docs/abra-contract.md):
+// backups and restores go through backup-bot-two, which the operator deploys on the server.
+var machineryMissing = []struct{ says, means string }{
+	{"no backupbot discovered", "backup-bot-two is not deployed on the CI server (the backup tier needs it: deploy the backup-bot-two recipe there)"},
+}
+
+// missingMachinery returns what the CI server lacks when abra's output says so, else "".
+func missingMachinery(output string) string {
+	low := strings.ToLower(output)
+	for _, m := range machineryMissing {
+		if strings.Contains(low, m.says) {
+			return m.means
+		}
+	}
+	return ""
 }
 
 // convergeFailed classifies a convergence error: crash loops, rollbacks, never converging and an
