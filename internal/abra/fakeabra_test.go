@@ -2,6 +2,7 @@ package abra
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -87,14 +88,34 @@ type fakeAbra struct {
 	secret  string
 }
 
+// scriptDir holds the fake abra script, written once by TestMain before any test runs: a script
+// written while parallel tests fork could be held open for writing by a forked child for a
+// moment, and exec-ing it then fails with "text file busy" (ETXTBSY; golang/go#22315).
+var scriptDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "fake-abra-script-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "abra"), []byte(fakeAbraScript), 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	scriptDir = dir
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 func newFakeAbra(t *testing.T) *fakeAbra {
 	t.Helper()
-	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "abra"), []byte(fakeAbraScript), 0o755))
+	state := t.TempDir()
 	return &fakeAbra{
-		dir:     dir,
-		record:  filepath.Join(dir, "record"),
-		pidfile: filepath.Join(dir, "pid"),
+		dir:     scriptDir,
+		record:  filepath.Join(state, "record"),
+		pidfile: filepath.Join(state, "pid"),
 		abraDir: t.TempDir(),
 		secret:  "s3cret-Value-42xyz",
 	}
