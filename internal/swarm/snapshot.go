@@ -70,12 +70,18 @@ func (c *Client) runningHealth(ctx context.Context, tasks map[string][]swarm.Tas
 	return health
 }
 
-// containerHealth is the Docker health status of a container, "" when it has no healthcheck, and
-// "unknown" when it cannot be inspected (it is then not counted as ready).
+// containerHealth is the Docker health status of a container, "" when it has no healthcheck,
+// "unknown" when it cannot be inspected, and "not running" when the container has already exited
+// although its task still reads running (the node reports task states to the manager with a lag:
+// under load a container that crashed after 1.5 s still read running past the stability window,
+// seen here). Any of the last two is not counted as ready.
 func (c *Client) containerHealth(ctx context.Context, id string) string {
 	info, err := c.api.ContainerInspect(ctx, id)
 	if err != nil {
 		return "unknown"
+	}
+	if info.State != nil && !info.State.Running {
+		return "not running"
 	}
 	if info.State == nil || info.State.Health == nil {
 		return ""
