@@ -155,102 +155,79 @@ func (c *Client) clearContainers(ctx context.Context, stack string, servicesRemo
 }
 
 // awaitTasksGone waits (at most containersGoneWithin) until swarm has deleted every task of the
-// removed services svcs, following container events with a slow re-check. Tasks are listed
-// unfiltered and matched by service ID: the API's service filter looks the service up, which
-// fails once it is removed.
+// removed services svcs. Tasks are listed unfiltered and matched by service ID: the API's service
+// filter looks the service up, which fails once it is removed.
 func (c *Client) awaitTasksGone(ctx context.Context, svcs []named) error {
 	ids := make(map[string]bool, len(svcs))
 	for _, s := range svcs {
 		ids[s.id] = true
 	}
-	wctx, cancel := context.WithTimeout(ctx, containersGoneWithin)
-	defer cancel()
-	changed := c.watch(wctx, filters.NewArgs(filters.Arg("type", string(events.ContainerEventType))),
-		func(events.Message) bool { return true }, slog.New(slog.DiscardHandler))
-	ticker := time.NewTicker(containersRecheck)
-	defer ticker.Stop()
-	for {
-		tasks, err := c.api.TaskList(wctx, swarm.TaskListOptions{})
-		switch {
-		case ctx.Err() != nil:
-			return fmt.Errorf("wait for tasks of removed services to go: %w", ctx.Err())
-		case wctx.Err() != nil:
-			return nil // what is left is force-removed by clearContainers
-		case err != nil:
-			return fmt.Errorf("wait for tasks of removed services to go: %w", err)
-		}
+	f := filters.NewArgs(filters.Arg("type", string(events.ContainerEventType)))
+	return c.awaitNone(ctx, "tasks of removed services", containersGoneWithin, f, anyEvent, func(ctx context.Context) (int, error) {
+		tasks, err := c.api.TaskList(ctx, swarm.TaskListOptions{})
 		left := 0
 		for _, t := range tasks {
 			if ids[t.ServiceID] {
 				left++
 			}
 		}
-		if left == 0 {
-			return nil
-		}
-		select {
-		case <-wctx.Done():
-		case <-changed:
-		case <-ticker.C:
-		}
-	}
+		return left, err
+	})
 }
 
-// awaitContainersGone returns nil when the stack has no containers left or containersGoneWithin
-// has passed (the caller then force-removes the rest), and an error only when ctx ends or listing
-// fails.
+// awaitContainersGone waits (at most containersGoneWithin) until the stack has no containers
+// left; the caller then force-removes the rest.
 func (c *Client) awaitContainersGone(ctx context.Context, stack string) error {
-	wctx, cancel := context.WithTimeout(ctx, containersGoneWithin)
-	defer cancel()
 	f, keep := containerEvents(stack)
-	changed := c.watch(wctx, f, keep, slog.New(slog.DiscardHandler))
-	ticker := time.NewTicker(containersRecheck)
-	defer ticker.Stop()
-	for {
-		left, err := c.containers(wctx, stack)
-		switch {
-		case ctx.Err() != nil:
-			return fmt.Errorf("wait for containers of stack %s to go: %w", stack, ctx.Err())
-		case wctx.Err() != nil:
-			return nil
-		case err != nil:
-			return fmt.Errorf("wait for containers of stack %s to go: %w", stack, err)
-		case len(left) == 0:
-			return nil
-		}
-		select {
-		case <-wctx.Done():
-		case <-changed:
-		case <-ticker.C:
-		}
-	}
+	return c.awaitNone(ctx, "containers of stack "+stack, containersGoneWithin, f, keep, c.counter(stack, c.containers))
 }
 
 // networksGone waits (at most busyRetryFor) until none of stack's networks is listed any more:
 // swarm deletes an overlay network asynchronously after NetworkRemove has returned (seen here
-// under load: both apps' networks were still listed right after a successful removal). It follows
-// the network event stream, with a slow re-check under it. What is still there afterwards is left
-// for Residue to report.
+// under load: both apps' networks were still listed right after a successful removal). What is
+// still there afterwards is left for Residue to report.
 func (c *Client) networksGone(ctx context.Context, stack string) error {
-	wctx, cancel := context.WithTimeout(ctx, busyRetryFor)
-	defer cancel()
 	f := filters.NewArgs(filters.Arg("type", string(events.NetworkEventType)))
-	changed := c.watch(wctx, f, func(events.Message) bool { return true }, slog.New(slog.DiscardHandler))
+	return c.awaitNone(ctx, "networks of stack "+stack, busyRetryFor, f, anyEvent, c.counter(stack, c.networks))
+}
+
+// awaitNone waits until count finds nothing left, re-evaluating on every event that f and keep
+// select and every containersRecheck as a safety net. It returns nil when nothing is left or
+// when within has passed (what is left is then the caller's to handle), and an error only when
+// ctx ends or counting fails.
+func (c *Client) awaitNone(ctx context.Context, what string, within time.Duration, f filters.Args,
+	keep func(events.Message) bool, count func(context.Context) (int, error)) error {
+	wctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	changed := c.watch(wctx, f, keep, slog.New(slog.DiscardHandler))
+	ticker := time.NewTicker(containersRecheck)
+	defer ticker.Stop()
 	for {
-		left, err := c.networks(wctx, stack)
+		left, err := count(wctx)
 		switch {
-		case err != nil && wctx.Err() != nil:
+		case ctx.Err() != nil:
+			return fmt.Errorf("wait for %s to go: %w", what, ctx.Err())
+		case wctx.Err() != nil:
 			return nil
 		case err != nil:
-			return fmt.Errorf("networks: %w", err)
-		case len(left) == 0:
+			return fmt.Errorf("wait for %s to go: %w", what, err)
+		case left == 0:
 			return nil
 		}
 		select {
 		case <-wctx.Done():
-			return nil
 		case <-changed:
-		case <-time.After(containersRecheck):
+		case <-ticker.C:
 		}
 	}
 }
+
+// counter counts the stack's objects of one kind, for awaitNone.
+func (c *Client) counter(stack string, list lister) func(context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		objs, err := list(ctx, stack)
+		return len(objs), err
+	}
+}
+
+func anyEvent(events.Message) bool { return true }
