@@ -113,16 +113,26 @@ type Secret struct {
 // secretKey matches abra's secret version keys.
 var secretKey = regexp.MustCompile(`^SECRET_(.+)_VERSION$`)
 
+// SecretName returns the secret a SECRET_<NAME>_VERSION key declares (lower case, as
+// compose.yml names it), or false when key declares none.
+func SecretName(key string) (string, bool) {
+	m := secretKey.FindStringSubmatch(key)
+	if m == nil {
+		return "", false
+	}
+	return strings.ToLower(m[1]), true
+}
+
 // Secrets returns the declared secrets sorted by name; a later declaration of a name wins. A
 // length modifier that is not a positive number is ignored (Length 0).
 func (e Env) Secrets() []Secret {
 	byName := map[string]Secret{}
 	for _, v := range e.Vars {
-		m := secretKey.FindStringSubmatch(v.Key)
-		if m == nil {
+		name, ok := SecretName(v.Key)
+		if !ok {
 			continue
 		}
-		s := Secret{Name: strings.ToLower(m[1]), Version: v.Value}
+		s := Secret{Name: name, Version: v.Value}
 		if n, err := strconv.Atoi(v.Modifiers["length"]); err == nil && n > 0 {
 			s.Length = n
 		}

@@ -5,15 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"coopcloud.tech/cc-ci/internal/appconfig"
 	"coopcloud.tech/cc-ci/internal/atomicfile"
 )
-
-// secretVersionKey matches abra's secret declarations: SECRET_<NAME>_VERSION.
-var secretVersionKey = regexp.MustCompile(`^SECRET_([A-Z0-9_]+)_VERSION$`)
 
 // addWhatTheHeadNeeds does what an operator's upgrade does before deploying a release that
 // introduces configuration: every env key of the head's .env.sample that the app's .env lacks is
@@ -46,7 +42,8 @@ func (l *Ladder) addWhatTheHeadNeeds(ctx context.Context, t *tier, a *app) ([]st
 	lines := strings.Split(strings.ReplaceAll(string(sampleText), "\r\n", "\n"), "\n")
 	haveKeys := have.Map()
 	added := map[string]bool{}
-	var needs, secrets []string
+	var needs []string
+	var secrets []appconfig.Secret
 	content := strings.TrimRight(string(current), "\n") + "\n"
 	for _, v := range sample.Vars {
 		if _, ok := haveKeys[v.Key]; ok {
@@ -63,9 +60,9 @@ func (l *Ladder) addWhatTheHeadNeeds(ctx context.Context, t *tier, a *app) ([]st
 			continue
 		}
 		added[v.Key] = true
-		if m := secretVersionKey.FindStringSubmatch(v.Key); m != nil {
-			secrets = append(secrets, strings.ToLower(m[1]), v.Value)
-			needs = append(needs, "new secret "+strings.ToLower(m[1]))
+		if name, ok := appconfig.SecretName(v.Key); ok {
+			secrets = append(secrets, appconfig.Secret{Name: name, Version: v.Value})
+			needs = append(needs, "new secret "+name)
 			continue
 		}
 		needs = append(needs, "new env "+v.Key)
@@ -83,12 +80,12 @@ func (l *Ladder) addWhatTheHeadNeeds(ctx context.Context, t *tier, a *app) ([]st
 		return needs, false
 	}
 	l.banner(t.Name, "this upgrade needs: %s", strings.Join(needs, ", "))
-	for i := 0; i+1 < len(secrets); i += 2 {
+	for _, sec := range secrets {
 		sctx, cancel := l.step(ctx)
-		err := l.Abra.SecretGenerate(sctx, a.Domain, secrets[i], secrets[i+1])
+		err := l.Abra.SecretGenerate(sctx, a.Domain, sec.Name, sec.Version)
 		cancel()
 		if err != nil {
-			t.callFailed(ctx, "generate secret "+secrets[i], err)
+			t.callFailed(ctx, "generate secret "+sec.Name, err)
 			return needs, false
 		}
 	}
