@@ -14,7 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -96,7 +96,7 @@ func Parse(data []byte) (Config, error) {
 func (c Config) validate() error {
 	seen := map[string]bool{}
 	for i, na := range c.ExpectedNA {
-		if !contains(declarableTiers, na.Tier) {
+		if !slices.Contains(declarableTiers, na.Tier) {
 			return fmt.Errorf("expected_na[%d]: tier %q cannot be declared not applicable: use one of %s", i, na.Tier, strings.Join(declarableTiers, ", "))
 		}
 		if strings.TrimSpace(na.Reason) == "" {
@@ -173,7 +173,7 @@ func checkKeys(doc *yaml.Node) error {
 
 func known(parent string, k *yaml.Node) error {
 	valid := keys[parent]
-	if contains(valid, k.Value) {
+	if slices.Contains(valid, k.Value) {
 		return nil
 	}
 	where := "key"
@@ -183,19 +183,9 @@ func known(parent string, k *yaml.Node) error {
 	return fmt.Errorf("line %d: unknown %s %q: did you mean %q? (valid: %s)", k.Line, where, k.Value, nearest(k.Value, valid), strings.Join(valid, ", "))
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // nearest returns the valid key with the smallest edit distance to s.
 func nearest(s string, valid []string) string {
-	sorted := append([]string{}, valid...)
-	sort.Strings(sorted)
+	sorted := slices.Sorted(slices.Values(valid))
 	best, bestD := "", -1
 	for _, v := range sorted {
 		if d := distance(s, v); bestD < 0 || d < bestD {
