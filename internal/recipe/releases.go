@@ -207,3 +207,18 @@ func defaultTip(ctx context.Context, dir, headSHA string) (string, bool, string)
 	}
 	return tip, true, fmt.Sprintf("using the default branch's tip %s", tip[:12])
 }
+
+// VersionAt returns the newest release tag pointing at commit, "" when commit is no release: a
+// run of a released version records it, so later summaries can say "since 0.2.0+2.0.0".
+func VersionAt(ctx context.Context, dir, commit string) (string, error) {
+	releases, err := Releases(ctx, dir)
+	if err != nil {
+		return "", err
+	}
+	for i := len(releases) - 1; i >= 0; i-- {
+		if releases[i].Commit == commit {
+			return releases[i].Tag, nil
+		}
+	}
+	return "", nil
+}

@@ -228,3 +228,21 @@ func TestUpgradeBaseDefaultBranchAndOverride(t *testing.T) {
 	_, _, err = UpgradeBase(ctx, dir, head, "no-such-ref")
 	assert.ErrorContains(t, err, "no-such-ref")
 }
+
+func TestVersionAtNamesTheReleaseOfACommit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := newGitRepo(t)
+	c1 := r.commit("c1", nil)
+	r.release("0.1.0+1.0.0", c1)
+	c2 := r.commit("c2", nil)
+	r.release("0.2.0+2.0.0", c2)
+	r.release("0.2.1+2.0.0", c2) // re-tagged: the newest name wins
+	head := r.commit("head", nil)
+
+	for commit, want := range map[string]string{c1: "0.1.0+1.0.0", c2: "0.2.1+2.0.0", head: ""} {
+		got, err := VersionAt(ctx, r.dir, commit)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, "version at %s", commit)
+	}
+}

@@ -97,6 +97,13 @@ func (r *runner) execute(ctx context.Context) {
 		return
 	}
 
+	// A released version under test is named in the manifest (the bridge's regression line).
+	if v, verr := recipe.VersionAt(ctx, recipeDir, head); verr == nil && v != "" {
+		r.mu.Lock()
+		r.res.Manifest["version"] = v
+		r.mu.Unlock()
+	}
+
 	ov, err := overlay.Load(s.OverlaysDir, s.Recipe)
 	if err != nil {
 		r.abort(2, "%v (fix the overlay file in this repo)", err)

@@ -199,6 +199,13 @@ func (r *runner) writeResults() {
 		}
 	}
 	fmt.Fprintf(r.out, "\n%s\nresults: %s\n", results.Summary(r.res), r.dir.ResultsPath())
+	// Last line of the run, after teardown: the bridge recovers the verdict from it when only the
+	// Drone step log is reachable (results.FromLog takes the last such line).
+	if line, err := results.LogLine(r.res); err == nil {
+		fmt.Fprintf(r.out, "%s\n", line)
+	} else {
+		fmt.Fprintf(r.out, "cc-ci: %v\n", err)
+	}
 }
 
 // exitCode is 2/3 for runs that could not reach a verdict, else the verdict's code.
