@@ -1,9 +1,13 @@
 package e2e_test
 
 import (
+	"bufio"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -153,4 +157,87 @@ func (w *world) metrics() string {
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(w.t, err)
 	return string(b)
+}
+
+func TestSIGTERMAnswersTheWebhookInFlightAndKeepsTheQueue(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, forgehook.GitHub, nil)
+	w.drone.SetRunner(scripted{runsDir: w.runsDir(), level: 3}.runner())
+	sha := forgehook.SHA("sigterm")
+	w.openPR(1, sha)
+	w.drone.SetDown(true) // the request stays queued in the store across the restart
+	w.start()
+
+	// A delivery whose body is still arriving when systemd stops the bridge.
+	d := w.testme(forgehook.GitHub, 1, maintainer, "!testme").Sign(githubSecret)
+	conn, err := net.Dial("tcp", w.addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	var head strings.Builder
+	fmt.Fprintf(&head, "POST /hooks/github HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nConnection: close\r\n", w.addr, len(d.Body))
+	for k, vs := range d.Headers {
+		for _, v := range vs {
+			fmt.Fprintf(&head, "%s: %s\r\n", k, v)
+		}
+	}
+	head.WriteString("\r\n")
+	_, err = conn.Write(append([]byte(head.String()), d.Body[:len(d.Body)/2]...))
+	require.NoError(t, err)
+	require.NoError(t, w.bridge.cmd.Process.Signal(syscall.SIGTERM))
+	w.waitFor(10*time.Second, "the shutdown to begin", func() bool { return strings.Contains(w.bridge.logs(), "shutting down") })
+	_, err = conn.Write(d.Body[len(d.Body)/2:])
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusAccepted, resp.StatusCode, "the webhook in flight was answered, and stored")
+	<-w.bridge.done
+	assert.Equal(t, 0, w.bridge.cmd.ProcessState.ExitCode())
+	assert.Equal(t, 0, w.drone.CreateCount())
+
+	w.drone.SetDown(false)
+	w.start()
+	assert.Equal(t, "success", w.final(sha).State, "the queued request resumed after the restart")
+	assert.Equal(t, 1, w.drone.CreateCount())
+}
+
+func TestABuildKilledInDroneIsACIErrorWithTheReason(t *testing.T) {
+	t.Parallel()
+	gate := make(chan struct{})
+	defer close(gate)
+	w := newWorld(t, forgehook.GitHub, nil)
+	w.drone.SetRunner(scripted{runsDir: w.runsDir(), level: 3, gate: gate}.runner())
+	sha := forgehook.SHA("killed")
+	w.openPR(1, sha)
+	w.start()
+	require.Equal(t, http.StatusAccepted, w.deliver(w.testme(forgehook.GitHub, 1, maintainer, "!testme").Delivery))
+	w.waitFor(20*time.Second, "the build", func() bool { return w.drone.CreateCount() == 1 })
+	// An operator stops the build in Drone's UI (or its timeout fires).
+	require.NoError(t, w.drone.Client().BuildCancel(droneRepoOwner, droneRepoName, 1))
+	st := w.final(sha)
+	assert.Equal(t, "error", st.State, "a killed build is the CI's error, never a red recipe")
+	assert.Contains(t, st.Description, "killed")
+	w.waitFor(10*time.Second, "the sticky to say so", func() bool {
+		s := w.stickies(1)
+		return len(s) == 1 && strings.Contains(s[0].Body, "killed") && strings.Contains(s[0].Body, "!testme")
+	})
+}
+
+func TestAPushAfterTheBuildEndedKeepsItsVerdict(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, forgehook.GitHub, nil)
+	w.drone.SetRunner(scripted{runsDir: w.runsDir(), level: 3}.runner())
+	w.drone.DropWebhooks(true) // the build's end is not heard of, and reconcile is far off
+	first, second := forgehook.SHA("ended-first"), forgehook.SHA("ended-second")
+	w.openPR(1, first)
+	w.start("CCCI_RECONCILE_INTERVAL=1h")
+	require.Equal(t, http.StatusAccepted, w.deliver(w.testme(forgehook.GitHub, 1, maintainer, "!testme").Delivery))
+	w.waitFor(20*time.Second, "the build", func() bool { return w.drone.CreateCount() == 1 })
+	_, err := w.drone.WaitFinished(t.Context(), droneRepoOwner, droneRepoName, 1)
+	require.NoError(t, err)
+
+	w.forge.SetHead(repo, 1, second)
+	require.Equal(t, http.StatusAccepted, w.deliver(forgehook.GitHubSync(forgehook.PushParams{Repo: repo, PR: 1, HeadSHA: second, Before: first})))
+	assert.Equal(t, "success", w.final(first).State, "the finished run's verdict was posted, not cancelled")
+	assert.Equal(t, 0, w.drone.CancelCount())
 }

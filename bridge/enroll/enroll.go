@@ -25,6 +25,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"coopcloud.tech/cc-ci/bridge/event"
+	"coopcloud.tech/cc-ci/internal/suggest"
 )
 
 // MaxFileSize caps the file read: a real enrolment of every Co-op Cloud recipe is a few KiB.
@@ -143,7 +144,8 @@ func (p parser) key(key *yaml.Node, valid []string, seen map[string]int) error {
 		return p.errorf(key, "keys must be plain strings, one of %s", strings.Join(valid, ", "))
 	}
 	if !slices.Contains(valid, key.Value) {
-		hint := fmt.Sprintf("did you mean %q?", nearest(key.Value, valid))
+		// Keys are lower case, so a key typed in another case is matched as lower case.
+		hint := fmt.Sprintf("did you mean %q?", suggest.Nearest(strings.ToLower(key.Value), valid))
 		if strings.EqualFold(key.Value, "forgejo") {
 			hint = `Forgejo repos go under "gitea"`
 		}
@@ -223,36 +225,4 @@ func (p parser) entry(forge string, item *yaml.Node) (repo, recipe *yaml.Node, e
 func dotName(repo string) bool {
 	name := repo[strings.IndexByte(repo, '/')+1:]
 	return name == "." || name == ".."
-}
-
-// nearest is the valid key closest to got by edit distance (ties: the earlier one).
-func nearest(got string, valid []string) string {
-	best, bestD := valid[0], -1
-	for _, v := range valid {
-		if d := distance(strings.ToLower(got), v); bestD < 0 || d < bestD {
-			best, bestD = v, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance between a and b, over bytes (keys are ASCII).
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -46,6 +46,21 @@ type Status struct {
 	Context     string
 }
 
+// maxDescription is GitHub's limit on a commit status description, in characters; longer is a
+// 422. Gitea stores more, but the Forge contract promises one cap for both forges, so the
+// summaries read alike.
+const maxDescription = 140
+
+// description cuts a status description to maxDescription characters (runes, as GitHub counts
+// them, not bytes), ending in "…" when it was cut so a reader knows there was more.
+func description(s string) string {
+	r := []rune(s)
+	if len(r) <= maxDescription {
+		return s
+	}
+	return string(r[:maxDescription-1]) + "…"
+}
+
 // PullRequest is what the bridge needs of a PR.
 type PullRequest struct {
 	Number   int

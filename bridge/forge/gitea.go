@@ -25,10 +25,6 @@ const giteaPageSize = 50
 // further): 50,000 items is far beyond any repository cc-ci enrols.
 const giteaMaxPages = 1000
 
-// giteaMaxDescription is the commit status description cap the Forge contract promises (GitHub's
-// limit; Gitea stores more, but one rule for both forges keeps the summaries alike).
-const giteaMaxDescription = 140
-
 // giteaTimeout bounds one API call when the caller brings no http.Client of its own, so a hung
 // connection cannot hold a worker forever even if a caller forgets a deadline.
 const giteaTimeout = 30 * time.Second
@@ -325,7 +321,7 @@ func (g *Gitea) SetStatus(ctx context.Context, repo, sha string, s Status) error
 		_, resp, err := c.CreateStatus(owner, name, sha, gitea.CreateStatusOption{
 			State:       gitea.StatusState(s.State),
 			TargetURL:   s.TargetURL,
-			Description: giteaTruncate(s.Description, giteaMaxDescription),
+			Description: description(s.Description),
 			Context:     s.Context,
 		})
 		if err != nil {
@@ -333,16 +329,6 @@ func (g *Gitea) SetStatus(ctx context.Context, repo, sha string, s Status) error
 		}
 		return nil
 	})
-}
-
-// giteaTruncate cuts s to at most n characters (runes, not bytes: a description is text), ending
-// in "…" when it was cut so a reader knows there was more.
-func giteaTruncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
 
 // IsOrgMember reports whether user is a member of org. Gitea answers 204 or 404 (the SDK's

@@ -20,9 +20,6 @@ import (
 // https://docs.github.com/rest/using-the-rest-api/using-pagination-in-the-rest-api
 const ghPerPage = 100
 
-// ghMaxDescription is GitHub's limit on a commit status description; longer is a 422.
-const ghMaxDescription = 140
-
 // ghTimeout bounds one API call when the caller brings no http.Client of its own, so a
 // hung connection cannot hold a worker forever even if a caller forgets a deadline.
 const ghTimeout = 30 * time.Second
@@ -219,7 +216,7 @@ func (g *GitHub) SetStatus(ctx context.Context, repo, sha string, s Status) erro
 	}
 	st := &github.RepoStatus{
 		State:       github.String(string(s.State)),
-		Description: github.String(ghTruncate(s.Description, ghMaxDescription)),
+		Description: github.String(description(s.Description)),
 		Context:     github.String(cmp.Or(s.Context, StatusContext)),
 	}
 	if s.TargetURL != "" {
@@ -229,15 +226,6 @@ func (g *GitHub) SetStatus(ctx context.Context, repo, sha string, s Status) erro
 		return fmt.Errorf("github: status %s on %s@%s: %w", s.State, repo, sha, err)
 	}
 	return nil
-}
-
-// ghTruncate cuts s to at most n characters (runes, as GitHub counts them), marking the cut.
-func ghTruncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
 
 // IsOrgMember reports whether user is a member of org. GitHub answers 404 both for a non-member

@@ -88,11 +88,18 @@ func present(raw json.RawMessage) bool {
 	return len(raw) > 0 && !bytes.Equal(raw, []byte("null"))
 }
 
-// GitHub payloads (https://docs.github.com/en/webhooks/webhook-events-and-payloads): a comment on
-// a PR is an issue_comment whose issue carries a pull_request object; new commits are a
-// pull_request event with action "synchronize".
+// The two forges' payloads, as far as the bridge reads them:
+//   - GitHub (https://docs.github.com/en/webhooks/webhook-events-and-payloads): a comment on a PR
+//     is an issue_comment whose issue carries a pull_request object; new commits are a
+//     pull_request event with action "synchronize".
+//   - Gitea and Forgejo (modules/structs/hook.go: IssueCommentPayload, PullRequestPayload): a
+//     comment on a PR is an issue_comment with is_pull true and the issue's pull_request
+//     metadata; new commits are a pull_request event with action "synchronized".
+//
+// The fields read have the same names and shapes on both, so one type serves each event; Gitea's
+// is_pull is read from Gitea payloads only.
 
-type githubComment struct {
+type commentPayload struct {
 	Action string `json:"action"`
 	Issue  struct {
 		Number      int             `json:"number"`
@@ -107,7 +114,12 @@ type githubComment struct {
 	Repository repository `json:"repository"`
 }
 
-type githubPull struct {
+type giteaComment struct {
+	commentPayload
+	IsPull bool `json:"is_pull"`
+}
+
+type pullPayload struct {
 	Action      string `json:"action"`
 	Number      int    `json:"number"`
 	PullRequest struct {
@@ -124,48 +136,16 @@ type githubPull struct {
 func convertGitHub(kind string, body []byte) (event.Event, error) {
 	switch kind {
 	case "issue_comment":
-		var p githubComment
+		var p commentPayload
 		if err := decode(body, &p); err != nil {
 			return event.Event{}, err
 		}
-		ev := repoEvent(p.Repository)
-		ev.Kind, ev.PR, ev.PROpen = event.Comment, p.Issue.Number, p.Issue.State == "open"
-		ev.CommentID, ev.Body, ev.Author = p.Comment.ID, p.Comment.Body, p.Comment.User.Login
-		return ev, commentGate(ev, p.Action, present(p.Issue.PullRequest))
+		return p.event(present(p.Issue.PullRequest))
 	case "pull_request":
-		var p githubPull
-		if err := decode(body, &p); err != nil {
-			return event.Event{}, err
-		}
-		ev := repoEvent(p.Repository)
-		ev.Kind, ev.PR, ev.PROpen = event.Push, p.Number, p.PullRequest.State == "open"
-		ev.HeadSHA, ev.Author = p.PullRequest.Head.SHA, p.Sender.Login
-		return ev, pushGate(ev, p.Action == "synchronize")
+		return convertPull(body, "synchronize")
 	}
 	return event.Event{}, ignored("event not handled")
 }
-
-// Gitea and Forgejo payloads (modules/structs/hook.go: IssueCommentPayload, PullRequestPayload):
-// a comment on a PR is an issue_comment with is_pull true and the issue's pull_request metadata;
-// new commits are a pull_request event with action "synchronized".
-
-type giteaComment struct {
-	Action string `json:"action"`
-	Issue  struct {
-		Number      int             `json:"number"`
-		State       string          `json:"state"`
-		PullRequest json.RawMessage `json:"pull_request"`
-	} `json:"issue"`
-	Comment struct {
-		ID   int64   `json:"id"`
-		Body string  `json:"body"`
-		User account `json:"user"`
-	} `json:"comment"`
-	Repository repository `json:"repository"`
-	IsPull     bool       `json:"is_pull"`
-}
-
-type giteaPull = githubPull // the fields the bridge reads have the same names and shapes
 
 // convertGitea turns a Gitea or Forgejo delivery of event kind into an event.
 func convertGitea(kind string, body []byte) (event.Event, error) {
@@ -175,21 +155,32 @@ func convertGitea(kind string, body []byte) (event.Event, error) {
 		if err := decode(body, &p); err != nil {
 			return event.Event{}, err
 		}
-		ev := repoEvent(p.Repository)
-		ev.Kind, ev.PR, ev.PROpen = event.Comment, p.Issue.Number, p.Issue.State == "open"
-		ev.CommentID, ev.Body, ev.Author = p.Comment.ID, p.Comment.Body, p.Comment.User.Login
-		return ev, commentGate(ev, p.Action, p.IsPull || present(p.Issue.PullRequest))
+		return p.event(p.IsPull || present(p.Issue.PullRequest))
 	case "pull_request":
-		var p giteaPull
-		if err := decode(body, &p); err != nil {
-			return event.Event{}, err
-		}
-		ev := repoEvent(p.Repository)
-		ev.Kind, ev.PR, ev.PROpen = event.Push, p.Number, p.PullRequest.State == "open"
-		ev.HeadSHA, ev.Author = p.PullRequest.Head.SHA, p.Sender.Login
-		return ev, pushGate(ev, p.Action == "synchronized")
+		return convertPull(body, "synchronized")
 	}
 	return event.Event{}, ignored("event not handled")
+}
+
+// event converts a decoded comment; onPR is the forge's own word on whether the issue is a PR.
+func (p commentPayload) event(onPR bool) (event.Event, error) {
+	ev := repoEvent(p.Repository)
+	ev.Kind, ev.PR, ev.PROpen = event.Comment, p.Issue.Number, p.Issue.State == "open"
+	ev.CommentID, ev.Body, ev.Author = p.Comment.ID, p.Comment.Body, p.Comment.User.Login
+	return ev, commentGate(ev, p.Action, onPR)
+}
+
+// convertPull converts a pull_request delivery; synchronize is the forge's action for new
+// commits on the PR.
+func convertPull(body []byte, synchronize string) (event.Event, error) {
+	var p pullPayload
+	if err := decode(body, &p); err != nil {
+		return event.Event{}, err
+	}
+	ev := repoEvent(p.Repository)
+	ev.Kind, ev.PR, ev.PROpen = event.Push, p.Number, p.PullRequest.State == "open"
+	ev.HeadSHA, ev.Author = p.PullRequest.Head.SHA, p.Sender.Login
+	return ev, pushGate(ev, p.Action == synchronize)
 }
 
 // commentGate decides a converted comment: only a new comment on an open PR goes on, and only

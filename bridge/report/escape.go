@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"coopcloud.tech/cc-ci/internal/results"
 )
 
 // Everything a build or a PR controls (recipe names, refs, reasons, log excerpts) reaches the
@@ -121,20 +123,10 @@ func excerpt(s string) string {
 	return s
 }
 
-// fenced wraps body in a backtick fence longer than any backtick run inside it: a closing fence
-// must be at least as long as the opening one (https://spec.commonmark.org/0.31.2/#fenced-code-blocks),
-// so nothing inside can close the block and go on as Markdown.
+// fenced wraps body in a code block with info string info, fenced by results.CodeFence so
+// nothing inside can close the block and go on as Markdown.
 func fenced(info, body string) string {
-	longest, run := 0, 0
-	for _, c := range body {
-		if c == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", max(3, longest+1))
+	fence := results.CodeFence(body)
 	return fence + info + "\n" + body + "\n" + fence + "\n"
 }
 

@@ -73,12 +73,12 @@ func regression(res, baseline *results.Results, quick bool) string {
 		baseline.Recipe != res.Recipe || res.Level >= baseline.Level {
 		return ""
 	}
-	since := baseline.Manifest[VersionKey]
+	since, of := baseline.Manifest[VersionKey], "release"
 	if since == "" {
-		since = shortSHA(baseline.Ref)
+		since, of = shortSHA(baseline.Ref), "default branch"
 	}
-	return fmt.Sprintf("**level %d -> %d since %s** 📉 the last cold run of the default branch (%s) reached level %d.",
-		baseline.Level, res.Level, code(since), code(baseline.RunID), baseline.Level)
+	return fmt.Sprintf("**level %d -> %d since %s** 📉 the last cold run of the %s (%s) reached level %d.",
+		baseline.Level, res.Level, code(since), of, code(baseline.RunID), baseline.Level)
 }
 
 func wasLevel(drop string, baseline *results.Results) string {

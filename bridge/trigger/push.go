@@ -26,7 +26,7 @@ func (j *job) push(ctx context.Context) {
 		j.log.Error("load current request", "request", p.Current, "err", err)
 		return
 	}
-	if !inFlight(cur) {
+	if !inFlight(cur) || !j.running(ctx, cur) {
 		s.finish(j.log, j.r, store.Dropped, "the last run already finished")
 		return
 	}

@@ -113,7 +113,7 @@ func (j *job) admit(ctx context.Context) bool {
 	}
 	if p.Current != "" && p.Current != j.r.Key {
 		cur, err := s.store.Get(p.Current)
-		if err == nil && inFlight(cur) {
+		if err == nil && inFlight(cur) && j.running(ctx, cur) {
 			if cur.SHA == j.r.SHA {
 				run := j.run(cur.Build)
 				if _, cerr := j.f.CreateComment(ctx, ev.Repo, ev.PR, report.AlreadyRunning(run)); cerr != nil {
@@ -146,6 +146,21 @@ func inFlight(r store.Request) bool {
 	case store.Started:
 		return true // until its verdict is reported
 	}
+	return false
+}
+
+// running reports whether cur's build is still going. A build that already ended (its webhook
+// still on the way, or lost) is reported now, so a newer request never cancels a finished run and
+// throws its verdict away.
+func (j *job) running(ctx context.Context, cur store.Request) bool {
+	if cur.State != store.Started {
+		return true // not yet in Drone: superseding it drops the request
+	}
+	b, err := j.s.drone.Build(j.s.owner, j.s.name, int(cur.Build))
+	if err != nil || !ended(b.Status) {
+		return true // unknown counts as running: cancelling a finished build is harmless
+	}
+	(&job{s: j.s, f: j.f, r: cur, log: j.log.With("settled", cur.Key)}).report(ctx)
 	return false
 }
 

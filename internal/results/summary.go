@@ -57,7 +57,7 @@ func Summary(r *Results) string {
 		fmt.Fprintf(&b, "Left behind: %s\n", strings.Join(r.Teardown.Residue, ", "))
 	}
 	if r.FailureExcerpt != "" {
-		fence := codeFence(r.FailureExcerpt)
+		fence := CodeFence(r.FailureExcerpt)
 		fmt.Fprintf(&b, "\n<details><summary>failure excerpt</summary>\n\n%s\n%s\n%s\n</details>\n", fence, strings.TrimRight(r.FailureExcerpt, "\n"), fence)
 	}
 	return b.String()
@@ -68,9 +68,11 @@ func WriteSummary(path string, r *Results) error {
 	return atomicfile.Write(path, []byte(Summary(r)), 0o644)
 }
 
-// codeFence returns a backtick fence longer than any run of backticks in s, so log text (which a
-// PR author controls) cannot close the block and inject markdown into the PR comment.
-func codeFence(s string) string {
+// CodeFence returns a backtick fence for a code block holding s: at least three backticks and
+// longer than any run of backticks in s. A closing fence must be at least as long as the opening
+// one (https://spec.commonmark.org/0.31.2/#fenced-code-blocks), so log text (which a PR author
+// controls) cannot close the block and go on as Markdown in the PR comment.
+func CodeFence(s string) string {
 	longest, run := 0, 0
 	for _, c := range s {
 		if c == '`' {

@@ -18,6 +18,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"coopcloud.tech/cc-ci/internal/suggest"
 )
 
 // FileName is the overlay's config file inside recipes/<recipe>/.
@@ -180,38 +182,8 @@ func known(parent string, k *yaml.Node) error {
 	if parent != "" {
 		where = parent + " key"
 	}
-	return fmt.Errorf("line %d: unknown %s %q: did you mean %q? (valid: %s)", k.Line, where, k.Value, nearest(k.Value, valid), strings.Join(valid, ", "))
-}
-
-// nearest returns the valid key with the smallest edit distance to s.
-func nearest(s string, valid []string) string {
-	sorted := slices.Sorted(slices.Values(valid))
-	best, bestD := "", -1
-	for _, v := range sorted {
-		if d := distance(s, v); bestD < 0 || d < bestD {
-			best, bestD = v, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
+	// Sorted, so that of equally near keys the alphabetically first is named, whatever the order
+	// of keys' lists.
+	near := suggest.Nearest(k.Value, slices.Sorted(slices.Values(valid)))
+	return fmt.Errorf("line %d: unknown %s %q: did you mean %q? (valid: %s)", k.Line, where, k.Value, near, strings.Join(valid, ", "))
 }

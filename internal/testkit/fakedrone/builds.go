@@ -91,6 +91,17 @@ func (s *Server) repoLocked(owner, name string) (*repoState, bool) {
 	return rs, true
 }
 
+// routeRepoLocked is repoLocked for the request's {owner}/{name}, answering the 404 itself when
+// there is no such repository.
+func (s *Server) routeRepoLocked(w http.ResponseWriter, r *http.Request) *repoState {
+	rs, ok := s.repoLocked(r.PathValue("owner"), r.PathValue("name"))
+	if !ok {
+		writeError(w, http.StatusNotFound, "Not Found")
+		return nil
+	}
+	return rs
+}
+
 // handleCreate is builds.HandleCreate (handler/api/repos/builds/create.go) followed by the
 // triggerer (trigger/trigger.go): a "custom" build of the named commit (or the branch head),
 // every other query key a param, status pending with its stage pending, the "created" webhook,
@@ -100,9 +111,8 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 	sha, branch := q.Get("commit"), q.Get("branch")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rs, ok := s.repoLocked(r.PathValue("owner"), r.PathValue("name"))
-	if !ok {
-		writeError(w, http.StatusNotFound, "Not Found")
+	rs := s.routeRepoLocked(w, r)
+	if rs == nil {
 		return
 	}
 	if branch == "" {
@@ -199,9 +209,8 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 	branch := r.FormValue("branch")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rs, ok := s.repoLocked(r.PathValue("owner"), r.PathValue("name"))
-	if !ok {
-		writeError(w, http.StatusNotFound, "Not Found")
+	rs := s.routeRepoLocked(w, r)
+	if rs == nil {
 		return
 	}
 	out := []drone.Build{}

@@ -2,7 +2,8 @@
 // fakegitea): pull requests, comments, reactions, commit statuses, org members and repository
 // permissions. It is test code. Each fake translates its forge's wire format to and from this one
 // model, so an end-to-end test asks the same questions of either forge: which reactions, which
-// statuses, which comments did the PR receive.
+// statuses, which comments did the PR receive. Server is the HTTP front both fakes share:
+// recording every call, forced failures (State.Fail) and the token check before the routes.
 package fakeforge
 
 import (
@@ -245,14 +246,17 @@ func (s *State) CommentsBy(repo string, pr int, author string) []Comment {
 	return out
 }
 
-// AddReaction records a reaction; an identical one already there is kept once (both forges
-// answer an existing reaction with success, not a duplicate).
-func (s *State) AddReaction(r Reaction) {
+// AddReaction records a reaction and reports whether it is new; an identical one already there
+// is kept once (both forges answer an existing reaction with success, not a duplicate, and tell
+// the two apart by status: 201 new, 200 existing).
+func (s *State) AddReaction(r Reaction) (added bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !slices.Contains(s.reactions, r) {
-		s.reactions = append(s.reactions, r)
+	if slices.Contains(s.reactions, r) {
+		return false
 	}
+	s.reactions = append(s.reactions, r)
+	return true
 }
 
 // Reactions returns the reactions on a comment.

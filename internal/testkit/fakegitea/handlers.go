@@ -26,8 +26,6 @@ const (
 // code.gitea.io/sdk/gitea v0.25.1 tests/settings_test.go (AllowedReactions of a default instance)
 var allowedReactions = []string{"+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes"}
 
-func repoOf(r *http.Request) string { return r.PathValue("owner") + "/" + r.PathValue("repo") }
-
 // GET /version. https://github.com/go-gitea/gitea/blob/main/routers/api/v1/misc/version.go
 func (s *Server) getVersion(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"version": Version})
@@ -36,7 +34,7 @@ func (s *Server) getVersion(w http.ResponseWriter, _ *http.Request) {
 // GET /user: the token's own account.
 // https://github.com/go-gitea/gitea/blob/main/routers/api/v1/user/user.go (GetAuthenticatedUser)
 func (s *Server) getUser(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.user(s.state.Bot()))
+	writeJSON(w, http.StatusOK, s.user(s.State().Bot()))
 }
 
 // GET /repos/{owner}/{repo}/pulls/{index}: 404 for an unknown index.
@@ -47,7 +45,7 @@ func (s *Server) getPull(w http.ResponseWriter, r *http.Request) {
 		notFound(w)
 		return
 	}
-	p, ok := s.state.PR(repoOf(r), n)
+	p, ok := s.State().PR(fakeforge.RepoOf(r), n)
 	if !ok {
 		notFound(w)
 		return
@@ -67,7 +65,7 @@ func (s *Server) listPulls(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "fakegitea: only state=open is modelled")
 		return
 	}
-	prs := s.state.OpenPRs(repoOf(r))
+	prs := s.State().OpenPRs(fakeforge.RepoOf(r))
 	slices.Reverse(prs) // OpenPRs is by number, and a higher index was created later
 	page, size := listOptions(q)
 	lo, hi := min((page-1)*size, len(prs)), min(page*size, len(prs))
@@ -141,7 +139,7 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
-	cs := s.state.Comments(repoOf(r), n)
+	cs := s.State().Comments(fakeforge.RepoOf(r), n)
 	slices.SortStableFunc(cs, func(a, b fakeforge.Comment) int {
 		return cmp.Or(cmp.Compare(a.Created.Unix(), b.Created.Unix()), cmp.Compare(a.ID, b.ID))
 	})
@@ -202,7 +200,7 @@ func (s *Server) createComment(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	c := s.state.AddComment(repoOf(r), n, s.state.Bot(), body)
+	c := s.State().AddComment(fakeforge.RepoOf(r), n, s.State().Bot(), body)
 	writeJSON(w, http.StatusCreated, s.comment(c))
 }
 
@@ -211,9 +209,8 @@ func (s *Server) createComment(w http.ResponseWriter, r *http.Request) {
 // comment otherwise; an unchanged body is not an edit.
 // https://github.com/go-gitea/gitea/blob/main/routers/api/v1/repo/issue_comment.go (editIssueComment)
 func (s *Server) editComment(w http.ResponseWriter, r *http.Request) {
-	repo := repoOf(r)
-	cid, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
+	repo, cid, ok := fakeforge.CommentRef(r)
+	if !ok {
 		notFound(w)
 		return
 	}
@@ -221,17 +218,17 @@ func (s *Server) editComment(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	c, ok := s.state.Comment(repo, cid)
+	c, ok := s.State().Comment(repo, cid)
 	if !ok {
 		notFound(w)
 		return
 	}
-	if bot := s.state.Bot(); c.Author != bot && !atLeast(s.state.Permission(repo, bot), "write") {
+	if bot := s.State().Bot(); c.Author != bot && !atLeast(s.State().Permission(repo, bot), "write") {
 		w.WriteHeader(http.StatusForbidden)
 		return
 	}
 	if body != c.Body {
-		c, _ = s.state.EditComment(repo, cid, body)
+		c, _ = s.State().EditComment(repo, cid, body)
 	}
 	writeJSON(w, http.StatusOK, s.comment(c))
 }
@@ -241,9 +238,8 @@ func (s *Server) editComment(w http.ResponseWriter, r *http.Request) {
 // already has this reaction there, 201 when it is new; the body is the reaction.
 // https://github.com/go-gitea/gitea/blob/main/routers/api/v1/repo/issue_reaction.go (changeIssueCommentReaction)
 func (s *Server) createReaction(w http.ResponseWriter, r *http.Request) {
-	repo := repoOf(r)
-	cid, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
+	repo, cid, ok := fakeforge.CommentRef(r)
+	if !ok {
 		notFound(w)
 		return
 	}
@@ -254,7 +250,7 @@ func (s *Server) createReaction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
-	if _, ok := s.state.Comment(repo, cid); !ok {
+	if _, ok := s.State().Comment(repo, cid); !ok {
 		notFound(w)
 		return
 	}
@@ -263,13 +259,12 @@ func (s *Server) createReaction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "'"+opt.Content+"' is not an allowed reaction")
 		return
 	}
-	bot := s.state.Bot()
+	bot := s.State().Bot()
 	re := fakeforge.Reaction{Repo: repo, CommentID: cid, User: bot, Content: opt.Content}
-	status := http.StatusCreated
-	if slices.Contains(s.state.Reactions(repo, cid), re) {
-		status = http.StatusOK
+	status := http.StatusOK
+	if s.State().AddReaction(re) {
+		status = http.StatusCreated
 	}
-	s.state.AddReaction(re)
 	writeJSON(w, status, reaction{User: s.user(bot), Content: opt.Content, Created: timestamp(time.Now())})
 }
 
@@ -277,7 +272,7 @@ func (s *Server) createReaction(w http.ResponseWriter, r *http.Request) {
 // status, with the state under "status".
 // https://github.com/go-gitea/gitea/blob/main/routers/api/v1/repo/status.go (NewCommitStatus)
 func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
-	repo, sha := repoOf(r), r.PathValue("sha")
+	repo, sha := fakeforge.RepoOf(r), r.PathValue("sha")
 	var opt struct {
 		State       string `json:"state"`
 		TargetURL   string `json:"target_url"`
@@ -288,11 +283,11 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnprocessableEntity, err.Error())
 		return
 	}
-	s.state.AddStatus(fakeforge.Status{
+	s.State().AddStatus(fakeforge.Status{
 		Repo: repo, SHA: sha,
 		State: opt.State, TargetURL: opt.TargetURL, Description: opt.Description, Context: opt.Context,
 	})
-	all := s.state.Statuses(repo, sha)
+	all := s.State().Statuses(repo, sha)
 	now := timestamp(all[len(all)-1].Created)
 	writeJSON(w, http.StatusCreated, commitStatus{
 		ID:          int64(len(all)),
@@ -301,7 +296,7 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 		Description: opt.Description,
 		URL:         s.URL + apiPrefix + "/repos/" + repo + "/statuses/" + sha,
 		Context:     opt.Context,
-		Creator:     s.user(s.state.Bot()),
+		Creator:     s.user(s.State().Bot()),
 		Created:     now,
 		Updated:     now,
 	})
@@ -312,10 +307,10 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 // is sent (303) to /orgs/{org}/public_members/{username}, which the SDK's HTTP client follows.
 // https://github.com/go-gitea/gitea/blob/main/routers/api/v1/org/member.go (IsMember)
 func (s *Server) checkMember(w http.ResponseWriter, r *http.Request) {
-	org, who, bot := r.PathValue("org"), r.PathValue("username"), s.state.Bot()
+	org, who, bot := r.PathValue("org"), r.PathValue("username"), s.State().Bot()
 	switch {
-	case s.state.IsMember(org, bot):
-		if s.state.IsMember(org, who) {
+	case s.State().IsMember(org, bot):
+		if s.State().IsMember(org, who) {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
@@ -341,12 +336,12 @@ func (s *Server) checkPublicMember(w http.ResponseWriter, _ *http.Request) {
 // both permission and role_name.
 // https://github.com/go-gitea/gitea/blob/main/routers/api/v1/repo/collaborators.go (GetRepoPermissions)
 func (s *Server) getPermission(w http.ResponseWriter, r *http.Request) {
-	repo, who, bot := repoOf(r), r.PathValue("collaborator"), s.state.Bot()
-	if !strings.EqualFold(who, bot) && !atLeast(s.state.Permission(repo, bot), "admin") {
+	repo, who, bot := fakeforge.RepoOf(r), r.PathValue("collaborator"), s.State().Bot()
+	if !strings.EqualFold(who, bot) && !atLeast(s.State().Permission(repo, bot), "admin") {
 		writeError(w, http.StatusForbidden, "Only admins can query all permissions, repo admins can query all repo permissions, collaborators can query only their own")
 		return
 	}
-	p := s.state.Permission(repo, who)
+	p := s.State().Permission(repo, who)
 	writeJSON(w, http.StatusOK, collaboratorPermission{Permission: p, RoleName: p, User: s.user(who)})
 }
 

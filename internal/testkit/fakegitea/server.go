@@ -22,7 +22,6 @@ import (
 	"encoding/json"
 	"hash/fnv"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 
 	"coopcloud.tech/cc-ci/internal/testkit/fakeforge"
@@ -39,32 +38,34 @@ const apiPrefix = "/api/v1"
 // (setting.API.SwaggerURL, AppURL + "api/swagger").
 const swaggerURL = "/api/swagger"
 
-// Server is a running fake Gitea.
+// Server is a running fake Gitea. Its URL is the fake's root URL, e.g. http://127.0.0.1:34567
+// (no trailing slash): what a Gitea client is given as the instance URL (the SDK appends /api/v1
+// itself).
 type Server struct {
-	// URL is the fake's root URL, e.g. http://127.0.0.1:34567 (no trailing slash): what a Gitea
-	// client is given as the instance URL (the SDK appends /api/v1 itself).
-	URL string
+	*fakeforge.Server // URL, Close, State; records, fails and authenticates every request
 
-	srv   *httptest.Server
-	state *fakeforge.State
 	token string
 	mux   *http.ServeMux
 }
 
 // New starts a fake Gitea whose data is state and whose only valid API token is token.
 func New(state *fakeforge.State, token string) *Server {
-	s := &Server{state: state, token: token, mux: http.NewServeMux()}
+	s := &Server{token: token, mux: http.NewServeMux()}
 	s.routes()
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.srv.URL
+	s.Server = fakeforge.Start(state, fakeforge.Front{
+		Route:      route,
+		Authorized: s.authorized,
+		Failure: func(w http.ResponseWriter, status int) {
+			writeError(w, status, http.StatusText(status))
+		},
+		// A request without a valid token gets 401 "token is required" (reqToken).
+		// https://github.com/go-gitea/gitea/blob/main/routers/api/v1/api.go
+		Unauthorized: func(w http.ResponseWriter) {
+			writeError(w, http.StatusUnauthorized, "token is required")
+		},
+	}, s.mux)
 	return s
 }
-
-// Close shuts the fake down.
-func (s *Server) Close() { s.srv.Close() }
-
-// State is the forge state behind the fake.
-func (s *Server) State() *fakeforge.State { return s.state }
 
 func (s *Server) routes() {
 	const r = "/api/v1/repos/{owner}/{repo}"
@@ -84,55 +85,28 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { notFound(w) })
 }
 
-// serve is the front of every request: forced failures, authentication, recording. Paths are
-// recorded and matched against State.Fail without the /api/v1 prefix ("/repos/o/r/pulls"), the
-// same paths the fake GitHub uses, so one test can fail a route on either forge.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	path, ok := strings.CutPrefix(r.URL.Path, apiPrefix)
-	if !ok || (path != "" && path[0] != '/') {
-		path = r.URL.Path
-	}
-	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-	defer func() {
-		s.state.Record(fakeforge.Call{Method: r.Method, Path: path, Status: rec.status})
-	}()
-
-	if st := s.state.Failing(path); st != 0 {
-		writeError(rec, st, http.StatusText(st))
-		return
-	}
-	// GET /version is public: it is routed outside the token-checking group.
-	// https://github.com/go-gitea/gitea/blob/main/routers/api/v1/api.go (m.Get("/version", misc.Version))
-	if !(r.Method == http.MethodGet && path == "/version") && !s.authorized(r) {
-		// A request without a valid token gets 401 "token is required" (reqToken).
-		// https://github.com/go-gitea/gitea/blob/main/routers/api/v1/api.go
-		writeError(rec, http.StatusUnauthorized, "token is required")
-		return
-	}
-	s.mux.ServeHTTP(rec, r)
+// route records and fails a request without the /api/v1 prefix ("/repos/o/r/pulls"), the same
+// paths the fake GitHub uses, so one test can fail a route on either forge; the routes see the
+// request as it came.
+func route(r *http.Request) (string, *http.Request) {
+	path, _ := fakeforge.CutPrefix(r.URL.Path, apiPrefix)
+	return path, r
 }
 
 // authorized accepts the header forms Gitea documents: "token <t>" (what the SDK's SetToken
-// sends) and "bearer <t>".
+// sends) and "bearer <t>". GET /version is public: it is routed outside the token-checking group.
 // https://docs.gitea.com/development/api-usage
 // code.gitea.io/sdk/gitea v0.25.1 client.go, doRequest: Authorization "token "+accessToken.
-func (s *Server) authorized(r *http.Request) bool {
+// https://github.com/go-gitea/gitea/blob/main/routers/api/v1/api.go (m.Get("/version", misc.Version))
+func (s *Server) authorized(r *http.Request, path string) bool {
+	if r.Method == http.MethodGet && path == "/version" {
+		return true
+	}
 	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || s.token == "" || tok != s.token {
 		return false
 	}
 	return scheme == "token" || strings.EqualFold(scheme, "bearer")
-}
-
-// recorder remembers the status a handler wrote, for State.Record.
-type recorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *recorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
 }
 
 // apiError is Gitea's error document (context.APIError; NotFound adds "errors").

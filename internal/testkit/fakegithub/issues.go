@@ -41,14 +41,23 @@ func (s *Server) comment(c fakeforge.Comment) comment {
 	}
 }
 
-// pr resolves the {number} of an issue route to a PR of the state; every PR is an issue on
-// GitHub, and the fake holds no plain issues.
+// pr resolves the {number} of a pull or issue route to a PR of the state; every PR is an issue
+// on GitHub, and the fake holds no plain issues.
 func (s *Server) pr(r *http.Request) (fakeforge.PR, bool) {
 	n, err := strconv.Atoi(r.PathValue("number"))
 	if err != nil {
 		return fakeforge.PR{}, false
 	}
-	return s.state.PR(repoOf(r), n)
+	return s.State().PR(fakeforge.RepoOf(r), n)
+}
+
+// existingComment resolves the {id} of a comment route to a comment of the repo; false when
+// there is none.
+func (s *Server) existingComment(r *http.Request) (repo string, id int64, ok bool) {
+	if repo, id, ok = fakeforge.CommentRef(r); ok {
+		_, ok = s.State().Comment(repo, id)
+	}
+	return repo, id, ok
 }
 
 // listComments serves GET /repos/{owner}/{repo}/issues/{number}/comments: ordered by ascending
@@ -70,7 +79,7 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {
 		}
 		since = t
 	}
-	all := s.state.Comments(p.Repo, p.Number)
+	all := s.State().Comments(p.Repo, p.Number)
 	// GitHub keeps timestamps to the second, so compare what the wire shows.
 	all = slices.DeleteFunc(all, func(c fakeforge.Comment) bool {
 		return c.Updated.Truncate(time.Second).Before(since)
@@ -114,7 +123,7 @@ func (s *Server) createComment(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	c := s.comment(s.state.AddComment(p.Repo, p.Number, s.state.Bot(), body))
+	c := s.comment(s.State().AddComment(p.Repo, p.Number, s.State().Bot(), body))
 	w.Header().Set("Location", c.URL)
 	writeJSON(w, http.StatusCreated, c)
 }
@@ -123,12 +132,8 @@ func (s *Server) createComment(w http.ResponseWriter, r *http.Request) {
 // comment, 404 when the repo has no such comment.
 // https://docs.github.com/rest/issues/comments#update-an-issue-comment
 func (s *Server) editComment(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		notFound(w)
-		return
-	}
-	if _, ok := s.state.Comment(repoOf(r), id); !ok {
+	repo, id, ok := s.existingComment(r)
+	if !ok {
 		notFound(w)
 		return
 	}
@@ -136,7 +141,7 @@ func (s *Server) editComment(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	c, ok := s.state.EditComment(repoOf(r), id, body)
+	c, ok := s.State().EditComment(repo, id, body)
 	if !ok {
 		notFound(w)
 		return
@@ -161,13 +166,8 @@ type reaction struct {
 // reacted with that content, 422 for an unknown content, 404 for an unknown comment.
 // https://docs.github.com/rest/reactions/reactions#create-reaction-for-an-issue-comment
 func (s *Server) createReaction(w http.ResponseWriter, r *http.Request) {
-	repo := repoOf(r)
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		notFound(w)
-		return
-	}
-	if _, ok := s.state.Comment(repo, id); !ok {
+	repo, id, ok := s.existingComment(r)
+	if !ok {
 		notFound(w)
 		return
 	}
@@ -182,13 +182,11 @@ func (s *Server) createReaction(w http.ResponseWriter, r *http.Request) {
 		invalid(w, "Reaction", "content", "invalid", "")
 		return
 	}
-	bot := s.state.Bot()
+	bot := s.State().Bot()
 	re := fakeforge.Reaction{Repo: repo, CommentID: id, User: bot, Content: in.Content}
-	status := http.StatusCreated
-	if slices.Contains(s.state.Reactions(repo, id), re) {
-		status = http.StatusOK
-	} else {
-		s.state.AddReaction(re)
+	status := http.StatusOK
+	if s.State().AddReaction(re) {
+		status = http.StatusCreated
 	}
 	writeJSON(w, status, reaction{
 		ID:        stableID(repo, strconv.FormatInt(id, 10), bot, in.Content),

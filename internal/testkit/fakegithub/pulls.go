@@ -83,12 +83,7 @@ func (s *Server) pull(p fakeforge.PR) pull {
 // getPull serves GET /repos/{owner}/{repo}/pulls/{number}: 200 with the PR (open or closed),
 // 404 when there is none. https://docs.github.com/rest/pulls/pulls#get-a-pull-request
 func (s *Server) getPull(w http.ResponseWriter, r *http.Request) {
-	n, err := strconv.Atoi(r.PathValue("number"))
-	if err != nil {
-		notFound(w)
-		return
-	}
-	p, ok := s.state.PR(repoOf(r), n)
+	p, ok := s.pr(r)
 	if !ok {
 		notFound(w)
 		return
@@ -110,7 +105,7 @@ func (s *Server) listPulls(w http.ResponseWriter, r *http.Request) {
 		invalid(w, "PullRequest", "state", "invalid", "state must be open, closed or all")
 		return
 	}
-	prs := s.state.OpenPRs(repoOf(r))
+	prs := s.State().OpenPRs(fakeforge.RepoOf(r))
 	// Numbers grow with creation time, so newest first is highest number first.
 	slices.Reverse(prs)
 	lo, hi := paginate(w, r, len(prs))

@@ -58,12 +58,12 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 	if in.Context == "" {
 		in.Context = "default"
 	}
-	repo, sha := repoOf(r), r.PathValue("sha")
-	s.state.AddStatus(fakeforge.Status{
+	repo, sha := fakeforge.RepoOf(r), r.PathValue("sha")
+	s.State().AddStatus(fakeforge.Status{
 		Repo: repo, SHA: sha, State: in.State, TargetURL: in.TargetURL,
 		Description: in.Description, Context: in.Context,
 	})
-	all := s.state.Statuses(repo, sha)
+	all := s.State().Statuses(repo, sha)
 	created := stamp(all[len(all)-1].Created)
 	writeJSON(w, http.StatusCreated, status{
 		ID:          stableID(repo, sha, strconv.Itoa(len(all))),
@@ -74,7 +74,7 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 		Context:     in.Context,
 		CreatedAt:   created,
 		UpdatedAt:   created,
-		Creator:     newUser(s.state.Bot()),
+		Creator:     newUser(s.State().Bot()),
 	})
 }
 
@@ -84,7 +84,7 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request) {
 // public/private membership, so that is not modelled.
 // https://docs.github.com/rest/orgs/members#check-organization-membership-for-a-user
 func (s *Server) checkMember(w http.ResponseWriter, r *http.Request) {
-	if s.state.IsMember(r.PathValue("org"), r.PathValue("user")) {
+	if s.State().IsMember(r.PathValue("org"), r.PathValue("user")) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
@@ -110,7 +110,7 @@ type permissionLevel struct {
 // https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user
 func (s *Server) getPermission(w http.ResponseWriter, r *http.Request) {
 	login := r.PathValue("user")
-	role := s.state.Permission(repoOf(r), login)
+	role := s.State().Permission(fakeforge.RepoOf(r), login)
 	base, ok := basePermission[role]
 	if !ok {
 		// A custom role: GitHub reports its base role, which the state does not know.

@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"hash/fnv"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 
 	"coopcloud.tech/cc-ci/internal/testkit/fakeforge"
@@ -23,29 +22,33 @@ import (
 // go-github BaseURL of URL+"/") and under /api/v3 (GitHub Enterprise Server style, which is what
 // go-github's WithEnterpriseURLs(URL, URL) asks for).
 type Server struct {
-	// URL is the base URL of the fake, e.g. http://127.0.0.1:34567 (no trailing slash).
-	URL string
+	*fakeforge.Server // URL, Close, State; records, fails and authenticates every request
 
-	srv   *httptest.Server
-	state *fakeforge.State
 	token string
 	mux   *http.ServeMux
 }
 
 // New starts a fake GitHub whose data is state and whose only valid API token is token.
 func New(state *fakeforge.State, token string) *Server {
-	s := &Server{state: state, token: token, mux: http.NewServeMux()}
+	s := &Server{token: token, mux: http.NewServeMux()}
 	s.routes()
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.srv.URL
+	s.Server = fakeforge.Start(state, fakeforge.Front{
+		Route:      enterprise,
+		Authorized: s.authorized,
+		Failure: func(w http.ResponseWriter, status int) {
+			writeJSON(w, status, errorBody{Message: http.StatusText(status)})
+		},
+		// A wrong token is 401 with this body, as GitHub answers it (observed, e.g.
+		// https://github.com/hisxo/gitGraber/issues/32).
+		Unauthorized: func(w http.ResponseWriter) {
+			writeJSON(w, http.StatusUnauthorized, errorBody{
+				Message:          "Bad credentials",
+				DocumentationURL: "https://docs.github.com/rest",
+			})
+		},
+	}, s.mux)
 	return s
 }
-
-// Close shuts the fake down.
-func (s *Server) Close() { s.srv.Close() }
-
-// State is the forge state behind the fake.
-func (s *Server) State() *fakeforge.State { return s.state }
 
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /user", s.getUser)
@@ -63,43 +66,27 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { notFound(w) })
 }
 
-// serve is the front of every request: prefix, forced failures, authentication, recording.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	// GitHub Enterprise Server serves the REST API under /api/v3 (the code samples of every GHES
-	// REST page, e.g. https://docs.github.com/enterprise-server@3.8/rest/orgs/members).
-	path, prefix := r.URL.Path, ""
-	if p, ok := strings.CutPrefix(path, "/api/v3"); ok && (p == "" || p[0] == '/') {
-		path, prefix = p, "/api/v3"
-		r = r.Clone(context.WithValue(r.Context(), prefixKey{}, prefix))
-		r.URL.Path, r.URL.RawPath = p, ""
-	}
-	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-	defer func() {
-		s.state.Record(fakeforge.Call{Method: r.Method, Path: path, Status: rec.status})
-	}()
+// enterprisePrefix is where GitHub Enterprise Server serves the REST API (the code samples of
+// every GHES REST page, e.g. https://docs.github.com/enterprise-server@3.8/rest/orgs/members).
+const enterprisePrefix = "/api/v3"
 
-	// A forced failure stands for an outage, which answers before GitHub looks at the token.
-	if st := s.state.Failing(path); st != 0 {
-		writeJSON(rec, st, errorBody{Message: http.StatusText(st)})
-		return
+// enterprise routes a request under /api/v3 as the same request at the root, remembering the
+// prefix so Link headers point back at it; a request at the root goes on as it is.
+func enterprise(r *http.Request) (string, *http.Request) {
+	path, ok := fakeforge.CutPrefix(r.URL.Path, enterprisePrefix)
+	if !ok {
+		return path, r
 	}
-	if !s.authorized(r) {
-		// A wrong token is 401 with this body, as GitHub answers it (observed, e.g.
-		// https://github.com/hisxo/gitGraber/issues/32). GitHub serves public data without a
-		// token; the fake is stricter and refuses a missing one too, since the bridge always
-		// sends its token and a request without one is a bug worth seeing.
-		writeJSON(rec, http.StatusUnauthorized, errorBody{
-			Message:          "Bad credentials",
-			DocumentationURL: "https://docs.github.com/rest",
-		})
-		return
-	}
-	s.mux.ServeHTTP(rec, r)
+	r = r.Clone(context.WithValue(r.Context(), prefixKey{}, enterprisePrefix))
+	r.URL.Path, r.URL.RawPath = path, ""
+	return path, r
 }
 
 // authorized accepts both header forms GitHub documents for a token: "Bearer <token>" and
 // "token <token>". https://docs.github.com/rest/authentication/authenticating-to-the-rest-api
-func (s *Server) authorized(r *http.Request) bool {
+// GitHub serves public data without a token; the fake is stricter and refuses a missing one too,
+// since the bridge always sends its token and a request without one is a bug worth seeing.
+func (s *Server) authorized(r *http.Request, _ string) bool {
 	h := r.Header.Get("Authorization")
 	for _, scheme := range []string{"Bearer ", "token "} {
 		if t, ok := strings.CutPrefix(h, scheme); ok && s.token != "" && t == s.token {
@@ -111,17 +98,6 @@ func (s *Server) authorized(r *http.Request) bool {
 
 // prefixKey carries the path prefix a request came in under, so Link headers point back at it.
 type prefixKey struct{}
-
-// recorder remembers the status a handler wrote, for State.Record.
-type recorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *recorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
-}
 
 // errorBody is GitHub's error document.
 // https://docs.github.com/rest/using-the-rest-api/troubleshooting-the-rest-api
@@ -189,7 +165,5 @@ func stableID(parts ...string) int64 {
 // getUser serves GET /user, the token's own account.
 // https://docs.github.com/rest/users/users#get-the-authenticated-user
 func (s *Server) getUser(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, newUser(s.state.Bot()))
+	writeJSON(w, http.StatusOK, newUser(s.State().Bot()))
 }
-
-func repoOf(r *http.Request) string { return r.PathValue("owner") + "/" + r.PathValue("repo") }
