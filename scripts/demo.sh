@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# make demo: a full cc-ci run of the bundled sample recipe on the local swarm, printing the report.
+# make demo: the whole path a maintainer sees, on the bundled sample recipe and the local swarm: a
+# signed `!testme` webhook from a FAKE GitHub goes to the real cc-ci-bridge, which starts a build
+# on a FAKE Drone whose step is the real cc-ci-plugin; the demo ends by printing what the PR
+# received (reaction, commit statuses, the sticky comment's Markdown).
 # Set-up it does itself: local images (no pulls), the front door on the `proxy` network, the
 # sample recipe's git repo (two releases + a PR head), and — when no real abra is installed — the
-# FAKE abra test double, announced loudly.
+# FAKE abra test double. Every test double is announced loudly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -40,23 +43,34 @@ BANNER
 fi
 
 step "creating the sample recipe repo (releases 0.1.0+1.0.0, 0.2.0+2.0.0, PR head on top)"
-eval "$("$testenv" recipe "$work/recipe" good)"
+eval "$("$testenv" recipe "$work/sample" good)"
 # shellcheck disable=SC2154 # src and head come from the eval above
 echo "recipe repo: $src, PR head: $head"
 
-step "running cc-ci-plugin (install -> upgrade -> backup -> restore)"
+cat <<'BANNER'
+
+  ##########################################################################
+  #  FAKE GitHub and FAKE Drone: GitHub's API and Drone's server are test   #
+  #  doubles in this process (internal/testkit/fakegithub, fakedrone) that  #
+  #  speak their real wire formats. The bridge and the plugin are the REAL  #
+  #  binaries (bin/cc-ci-bridge, bin/cc-ci-plugin), on the real swarm.      #
+  ##########################################################################
+BANNER
+
+step "!testme on PR #1: FAKE GitHub -> cc-ci-bridge -> FAKE Drone -> cc-ci-plugin (install -> upgrade -> backup -> restore)"
 set +e
-"$root/bin/cc-ci-plugin" \
-  --recipe sample --src "$src" --ref "$head" --pr 1 --repo coop-cloud/sample \
-  --lock-dir "$work/lock" --runs-dir "$work/runs" --abra-dir "$work/abra" \
-  --overlays-dir "$root/recipes" --domain-suffix ci.local --frontdoor "$frontdoor" \
+"$testenv" bridge-demo \
+  --bridge "$root/bin/cc-ci-bridge" --plugin "$root/bin/cc-ci-plugin" \
+  --src "$src" --head "$head" --pr 1 --work "$work" \
+  --overlays "$root/recipes" --domain-suffix ci.local --frontdoor "$frontdoor" \
   --step-timeout 5m --deadline 20m
 code=$?
 set -e
-step "finished: cc-ci-plugin exit code $code"
+step "finished: bridge-demo exit code $code"
 results=$(find "$work/runs" -name results.json 2>/dev/null | head -n 1)
 if [ -n "$results" ]; then
   echo "summary.md:   $(dirname "$results")/summary.md"
   echo "results.json: $results"
 fi
+echo "bridge log:   $work/bridge.log"
 exit "$code"

@@ -1,12 +1,18 @@
 // Command ccci-testenv is TEST SUPPORT tooling for `make demo` and by-hand runs: it builds the
-// test images, brings up the FAKE front door, builds the FAKE abra and generates sample recipes
-// (see package testkit).
+// test images, brings up the FAKE front door, builds the FAKE abra, generates sample recipes (see
+// package testkit), and runs one `!testme` through the real bridge and plugin between a FAKE
+// GitHub and a FAKE Drone (bridge-demo).
 //
 //	ccci-testenv images                      build ccci-sample:*, ccci-notes*:* and ccci-frontdoor:latest
 //	ccci-testenv frontdoor [--port 8480]     ensure the front door runs; prints its URL
 //	ccci-testenv fake-abra <bindir>          build the fake abra as <bindir>/abra; prints its path
 //	ccci-testenv recipe <dir> <variant>      generate the sample recipe; prints src= and head=
 //	ccci-testenv notes <dir>                 generate the realistic notes recipe; prints src= and head=
+//	ccci-testenv bridge-demo --bridge <bin> --plugin <bin> --src <repo> --head <sha> --work <dir>
+//	        --frontdoor <url> [--overlays <dir>] [--domain-suffix ci.local] [--pr 1] [...]
+//	                                         a signed !testme from the FAKE GitHub to the real
+//	                                         bridge, the real plugin as the FAKE Drone's step;
+//	                                         prints the plugin's log and what the PR received
 package main
 
 import (
@@ -28,7 +34,10 @@ const usage = `usage:
   ccci-testenv frontdoor [--port 8480]
   ccci-testenv fake-abra <bindir>
   ccci-testenv recipe <dir> <variant>
-  ccci-testenv notes <dir>`
+  ccci-testenv notes <dir>
+  ccci-testenv bridge-demo --bridge <bin> --plugin <bin> --src <repo> --head <sha> --work <dir> --frontdoor <url>
+      [--overlays <dir>] [--domain-suffix ci.local] [--recipe sample] [--pr 1]
+      [--step-timeout 5m] [--ready-timeout 2m] [--deadline 20m] [--wait 25m]`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
@@ -94,6 +103,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "src=%s\nhead=%s\n", r.Src, r.Head)
 		return nil
+	case "bridge-demo":
+		return bridgeDemo(ctx, rest, stdout)
 	default:
 		return usageError(fmt.Sprintf("unknown subcommand %q", sub))
 	}
