@@ -38,7 +38,19 @@ type Event struct {
 	Body       string    // Comment: the comment's body
 	Author     string    // Comment: who wrote it; Push: who pushed
 	CloneURL   string    // the base repo's clone URL
-	Received   time.Time // when intake accepted it
+	Received   time.Time // when intake accepted it (or the poll found it), in the bridge's clock
+	Created    time.Time // Comment: when the forge says the comment was made (the forge's clock)
+	Polled     bool      // found by the poll's catch-up, not delivered by a webhook
+}
+
+// Said is when the commenter asked, in the bridge's clock where it can be: a webhook arrives
+// within moments of the comment, so its arrival is the comment's time in the same clock as the
+// pushes the bridge records; a comment the poll caught up has only the forge's time.
+func (e Event) Said() time.Time {
+	if e.Polled && !e.Created.IsZero() {
+		return e.Created
+	}
+	return e.Received
 }
 
 // Key is the identity of a request: the comment it came from (a redelivery, a poll and the

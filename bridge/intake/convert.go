@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"strings"
+	"time"
 
 	"coopcloud.tech/cc-ci/bridge/event"
 	"coopcloud.tech/cc-ci/bridge/trust"
@@ -107,9 +108,10 @@ type commentPayload struct {
 		PullRequest json.RawMessage `json:"pull_request"`
 	} `json:"issue"`
 	Comment struct {
-		ID   int64   `json:"id"`
-		Body string  `json:"body"`
-		User account `json:"user"`
+		ID        int64     `json:"id"`
+		Body      string    `json:"body"`
+		User      account   `json:"user"`
+		CreatedAt time.Time `json:"created_at"`
 	} `json:"comment"`
 	Repository repository `json:"repository"`
 }
@@ -167,6 +169,7 @@ func (p commentPayload) event(onPR bool) (event.Event, error) {
 	ev := repoEvent(p.Repository)
 	ev.Kind, ev.PR, ev.PROpen = event.Comment, p.Issue.Number, p.Issue.State == "open"
 	ev.CommentID, ev.Body, ev.Author = p.Comment.ID, p.Comment.Body, p.Comment.User.Login
+	ev.Created = p.Comment.CreatedAt
 	return ev, commentGate(ev, p.Action, onPR)
 }
 

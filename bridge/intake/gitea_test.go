@@ -19,7 +19,7 @@ func wantGiteaComment(body string) *event.Event {
 		Forge: event.Gitea, DeliveryID: "gt-1", Kind: event.Comment,
 		Repo: "coop-cloud/sample", Owner: "coop-cloud", PR: 1, PROpen: true,
 		CommentID: 1, Body: body, Author: "maintainer",
-		CloneURL: forgehook.DefaultGiteaURL + "/coop-cloud/sample.git", Received: fixedNow,
+		CloneURL: forgehook.DefaultGiteaURL + "/coop-cloud/sample.git", Received: fixedNow, Created: forgehook.DefaultTime,
 	}
 }
 

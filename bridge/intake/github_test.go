@@ -27,7 +27,7 @@ func wantGitHubComment(body string) *event.Event {
 		Forge: event.GitHub, DeliveryID: "gh-1", Kind: event.Comment,
 		Repo: "coop-cloud/sample", Owner: "coop-cloud", PR: 1, PROpen: true,
 		CommentID: 1, Body: body, Author: "maintainer",
-		CloneURL: "https://github.com/coop-cloud/sample.git", Received: fixedNow,
+		CloneURL: "https://github.com/coop-cloud/sample.git", Received: fixedNow, Created: forgehook.DefaultTime,
 	}
 }
 

@@ -114,7 +114,8 @@ func (p *Poller) repo(ctx context.Context, f forge.Forge, repo string) error {
 			}
 			ev := event.Event{Forge: f.Name(), DeliveryID: "poll-" + started.UTC().Format("20060102T150405"),
 				Kind: event.Comment, Repo: repo, Owner: owner, PR: pr.Number, PROpen: pr.Open,
-				CommentID: c.ID, Body: c.Body, Author: c.Author, CloneURL: pr.CloneURL, Received: p.Now()}
+				CommentID: c.ID, Body: c.Body, Author: c.Author, CloneURL: pr.CloneURL, Received: p.Now(),
+				Created: c.Created, Polled: true}
 			created, err := p.Sink.Catch(ctx, ev)
 			if err != nil {
 				return fmt.Errorf("poll %s#%d: store comment %d: %w", name, pr.Number, c.ID, err)

@@ -90,6 +90,13 @@ func AlreadyRunning(run Run) string {
 		ReplyMarker, capitalize(buildLink(run)), code(shortSHA(run.SHA)))
 }
 
+// HeadMoved is the reply to a `!testme` said before the PR's last push: the head now holds code
+// the commenter had not seen, so nothing is started; a new `!testme` tests it.
+func HeadMoved(run Run) string {
+	return fmt.Sprintf("%s\nNew commits were pushed after this `!testme`, so nothing was started: the head is now %s, which the request did not look at. Comment `!testme` again to test it.\n",
+		ReplyMarker, code(shortSHA(run.SHA)))
+}
+
 // NewCommits is the sticky comment after a push to the PR head: a push never starts a run (the
 // new code was not looked at by whoever said `!testme`), and prev, the run in flight on the older
 // head, was cancelled.

@@ -267,3 +267,11 @@ func TestIsSticky(t *testing.T) {
 		})
 	}
 }
+
+func TestHeadMovedNamesTheNewHeadAndIsNoSticky(t *testing.T) {
+	t.Parallel()
+	body := HeadMoved(Run{SHA: "0123456789abcdef0123456789abcdef01234567"})
+	assert.Contains(t, body, "`0123456789ab`")
+	assert.Contains(t, body, "Comment `!testme` again")
+	assert.False(t, IsSticky(body), "a reply must never be taken for the sticky comment")
+}

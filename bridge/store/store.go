@@ -65,10 +65,17 @@ type PR struct {
 	Current string `json:"current,omitempty"` // the request whose run the sticky shows
 	SHA     string `json:"sha,omitempty"`     // that run's head
 	Build   int64  `json:"build,omitempty"`   // that run's build
+	// PushSHA and PushAt are the last push the bridge heard of (the head it moved to, and when,
+	// in the bridge's clock): a `!testme` said before it never tests what it pushed.
+	PushSHA string    `json:"push_sha,omitempty"`
+	PushAt  time.Time `json:"push_at,omitzero"`
+	// Refused lists the commenters already told they may not trigger runs here (told once).
+	Refused []string `json:"refused,omitempty"`
 }
 
 var (
 	bRequests = []byte("requests")
+	bPending  = []byte("pending") // keys of the requests that are not final: what a sweep reads
 	bDeliver  = []byte("deliveries")
 	bPRs      = []byte("prs")
 	bBuilds   = []byte("builds")
@@ -94,7 +101,7 @@ func Open(path string) (*Store, error) {
 	// Concurrent deliveries share one fsync: intake's answer waits for at most this much batching.
 	db.MaxBatchDelay = 2 * time.Millisecond
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bRequests, bDeliver, bPRs, bBuilds, bMeta} {
+		for _, b := range [][]byte{bRequests, bPending, bDeliver, bPRs, bBuilds, bMeta} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -131,7 +138,7 @@ func (s *Store) Add(ev event.Event) (Request, bool, error) {
 		} else {
 			now := s.now().UTC()
 			out = Request{Key: key, Event: ev, State: Received, Created: now, Updated: now}
-			if err := put(reqs, key, out); err != nil {
+			if err := putRequest(tx, out); err != nil {
 				return err
 			}
 			created = true
@@ -157,14 +164,39 @@ func (s *Store) Get(key string) (Request, error) {
 // Put replaces a request, stamping Updated, and indexes its build number.
 func (s *Store) Put(r Request) error {
 	r.Updated = s.now().UTC()
+	return s.db.Update(func(tx *bolt.Tx) error { return putRequest(tx, r) })
+}
+
+// PutWithPR replaces a request and its PR's record in one transaction, so a crash never leaves
+// the PR pointing at another request than the one that was admitted.
+func (s *Store) PutWithPR(r Request, p PR) error {
+	r.Updated = s.now().UTC()
 	return s.db.Update(func(tx *bolt.Tx) error {
-		if r.Build != 0 {
-			if err := tx.Bucket(bBuilds).Put(buildKey(r.Build), []byte(r.Key)); err != nil {
-				return err
-			}
+		if err := putRequest(tx, r); err != nil {
+			return err
 		}
-		return put(tx.Bucket(bRequests), r.Key, r)
+		return put(tx.Bucket(bPRs), p.Key, p)
 	})
+}
+
+// putRequest writes r and keeps the build and pending indexes in step with it.
+func putRequest(tx *bolt.Tx, r Request) error {
+	if r.Build != 0 {
+		if err := tx.Bucket(bBuilds).Put(buildKey(r.Build), []byte(r.Key)); err != nil {
+			return err
+		}
+	}
+	pending := tx.Bucket(bPending)
+	var err error
+	if r.State.Final() {
+		err = pending.Delete([]byte(r.Key))
+	} else {
+		err = pending.Put([]byte(r.Key), nil)
+	}
+	if err != nil {
+		return err
+	}
+	return put(tx.Bucket(bRequests), r.Key, r)
 }
 
 // ByBuild returns the request whose Drone build is number.
@@ -184,14 +216,13 @@ func (s *Store) ByBuild(number int64) (Request, error) {
 func (s *Store) Pending() ([]Request, error) {
 	var out []Request
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bRequests).ForEach(func(k, v []byte) error {
+		reqs := tx.Bucket(bRequests)
+		return tx.Bucket(bPending).ForEach(func(k, _ []byte) error {
 			var r Request
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("decode request %s: %w", k, err)
+			if err := get(reqs, string(k), &r); err != nil {
+				return err
 			}
-			if !r.State.Final() {
-				out = append(out, r)
-			}
+			out = append(out, r)
 			return nil
 		})
 	})

@@ -12,10 +12,27 @@ import (
 // how to test the new one.
 func (j *job) push(ctx context.Context) {
 	s, ev := j.s, j.r.Event
+	pr, err := j.f.PullRequest(ctx, ev.Repo, ev.PR)
+	if err != nil {
+		j.r = s.retry(j.log, j.r, err)
+		return
+	}
+	if pr.HeadSHA != ev.HeadSHA {
+		// A late or redelivered push of an older head must not cancel a run on the newer one.
+		s.finish(j.log, j.r, store.Dropped, "stale push: the head is now "+short(pr.HeadSHA))
+		return
+	}
 	p, err := s.store.PR(j.prKey())
 	if err != nil {
 		j.log.Error("load PR", "err", err)
 		return
+	}
+	if p.PushSHA != ev.HeadSHA {
+		p.PushSHA, p.PushAt = ev.HeadSHA, ev.Received
+		if err := s.store.PutPR(p); err != nil {
+			j.log.Error("store PR", "err", err)
+			return
+		}
 	}
 	if p.Current == "" || p.SHA == ev.HeadSHA {
 		s.finish(j.log, j.r, store.Dropped, "no run in flight on an older head")
@@ -41,6 +58,8 @@ func (j *job) push(ctx context.Context) {
 	if err := s.store.PutPR(p); err != nil {
 		j.log.Error("store PR", "err", err)
 	}
-	j.sticky(ctx, report.NewCommits(prev, ev.HeadSHA))
+	if err := j.sticky(ctx, report.NewCommits(prev, ev.HeadSHA)); err != nil {
+		j.log.Warn("sticky after a push", "err", err)
+	}
 	s.finish(j.log, j.r, store.Reported, "cancelled "+cur.Key)
 }

@@ -14,7 +14,6 @@ import (
 	"coopcloud.tech/cc-ci/bridge/forge"
 	"coopcloud.tech/cc-ci/bridge/report"
 	"coopcloud.tech/cc-ci/bridge/store"
-	"coopcloud.tech/cc-ci/bridge/trust"
 )
 
 // ParamRequest is the Drone build param carrying the request key: after a crash between
@@ -39,32 +38,35 @@ func (j *job) start(ctx context.Context) {
 		s.finish(j.log, j.r, store.Dropped, "repo is not enrolled")
 		return
 	}
+	// A request already Starting (or retrying) may have reached Drone before the bridge died or
+	// the answer was lost: it looks for its build before creating one.
+	resumed := j.r.State == store.Starting || j.r.Attempts > 0 || j.r.Queued
 	if j.r.State == store.Received && !j.admit(ctx) {
 		return
 	}
-	b, err := j.findOrCreate(ctx)
+	b, err := j.findOrCreate(ctx, resumed)
 	if err != nil {
-		if !j.r.Queued {
+		if ctx.Err() == nil && !j.r.Queued {
 			// Tell the PR once that the request is safe and waiting, not lost.
-			j.r.Queued = true
-			j.sticky(ctx, report.Queued(j.run(0)))
-			j.status(ctx, forge.Status{State: forge.StatePending, Description: "queued: waiting for the CI server (Drone)"})
+			qerr := errors.Join(j.sticky(ctx, report.Queued(j.run(0))),
+				j.status(ctx, forge.Status{State: forge.StatePending, Description: "queued: waiting for the CI server (Drone)"}))
+			j.r.Queued = qerr == nil
 		}
 		j.r = s.retry(j.log, j.r, err)
 		return
 	}
 	j.r.State, j.r.Build, j.r.Error, j.r.Attempts = store.Started, b.Number, "", 0
-	if err := s.store.Put(j.r); err != nil {
-		j.log.Error("store started build", "build", b.Number, "err", err)
+	p, err := s.store.PR(j.prKey())
+	if err != nil {
+		j.log.Error("load PR", "err", err)
 		return
 	}
-	p, err := s.store.PR(j.prKey())
-	if err == nil && p.Current == j.r.Key {
+	if p.Current == j.r.Key {
 		p.Build = b.Number
-		err = s.store.PutPR(p)
 	}
-	if err != nil {
-		j.log.Error("store PR", "err", err)
+	if err := s.store.PutWithPR(j.r, p); err != nil {
+		j.log.Error("store started build", "build", b.Number, "err", err)
+		return
 	}
 	s.m.BuildStarted(ev.Forge)
 	s.m.Request("started")
@@ -72,125 +74,12 @@ func (j *job) start(ctx context.Context) {
 	j.ack(ctx)
 }
 
-// admit decides a received request: trusted, PR open, head pinned, nothing equivalent running.
-// It returns true when the request moved to Starting and a build should be created.
-func (j *job) admit(ctx context.Context) bool {
-	s, ev := j.s, j.r.Event
-	res, err := trust.Decide(ctx, j.f, trust.Input{Repo: ev.Repo, Owner: ev.Owner, User: ev.Author, AllowList: s.cfg.AllowList})
-	if err != nil || !res.Trusted {
-		// Fail closed: an API error is "not trusted", said politely once.
-		if _, cerr := j.f.CreateComment(ctx, ev.Repo, ev.PR, trust.Refusal(ev.Repo, ev.Owner)); cerr != nil {
-			j.log.Error("reply to untrusted commenter", "err", cerr)
-		}
-		note := "untrusted: " + res.Reason
-		if err != nil {
-			note = fmt.Sprintf("trust check failed (treated as untrusted): %v", err)
-		}
-		s.finish(j.log, j.r, store.Refused, note)
-		return false
-	}
-	pr, err := j.f.PullRequest(ctx, ev.Repo, ev.PR)
-	if err != nil {
-		j.r = s.retry(j.log, j.r, err)
-		return false
-	}
-	if !pr.Open {
-		s.finish(j.log, j.r, store.Dropped, "PR is closed")
-		return false
-	}
-	// Pin the head now: the build tests what the commenter looked at, whatever is pushed later.
-	j.r.SHA = pr.HeadSHA
-	if ev.CloneURL == "" {
-		j.r.Event.CloneURL = pr.CloneURL
-	}
-	if err := j.f.React(ctx, ev.Repo, ev.CommentID, "eyes"); err != nil {
-		j.log.Warn("eyes reaction", "err", err)
-	}
-	p, err := s.store.PR(j.prKey())
-	if err != nil {
-		j.log.Error("load PR", "err", err)
-		return false
-	}
-	if p.Current != "" && p.Current != j.r.Key {
-		cur, err := s.store.Get(p.Current)
-		if err == nil && inFlight(cur) && j.running(ctx, cur) {
-			if cur.SHA == j.r.SHA {
-				run := j.run(cur.Build)
-				if _, cerr := j.f.CreateComment(ctx, ev.Repo, ev.PR, report.AlreadyRunning(run)); cerr != nil {
-					j.log.Error("reply already running", "err", cerr)
-				}
-				s.finish(j.log, j.r, store.Duplicate, fmt.Sprintf("%s is already testing %s", cur.Key, cur.SHA))
-				return false
-			}
-			j.supersede(ctx, cur, "superseded by `!testme` on "+short(j.r.SHA))
-		}
-	}
-	j.r.State = store.Starting
-	if err := s.store.Put(j.r); err != nil {
-		j.log.Error("store request", "err", err)
-		return false
-	}
-	p.Current, p.SHA, p.Build = j.r.Key, j.r.SHA, 0
-	if err := s.store.PutPR(p); err != nil {
-		j.log.Error("store PR", "err", err)
-		return false
-	}
-	return true
-}
-
-// inFlight reports whether r has a build running or about to.
-func inFlight(r store.Request) bool {
-	switch r.State {
-	case store.Received, store.Starting:
-		return true
-	case store.Started:
-		return true // until its verdict is reported
-	}
-	return false
-}
-
-// running reports whether cur's build is still going. A build that already ended (its webhook
-// still on the way, or lost) is reported now, so a newer request never cancels a finished run and
-// throws its verdict away.
-func (j *job) running(ctx context.Context, cur store.Request) bool {
-	if cur.State != store.Started {
-		return true // not yet in Drone: superseding it drops the request
-	}
-	b, err := j.s.drone.Build(j.s.owner, j.s.name, int(cur.Build))
-	if err != nil || !ended(b.Status) {
-		return true // unknown counts as running: cancelling a finished build is harmless
-	}
-	(&job{s: j.s, f: j.f, r: cur, log: j.log.With("settled", cur.Key)}).report(ctx)
-	return false
-}
-
-// supersede cancels cur's build (if it has one) and marks it cancelled; its late verdict is then
-// never posted over the newer run's.
-func (j *job) supersede(ctx context.Context, cur store.Request, why string) {
-	s := j.s
-	if cur.Build != 0 {
-		if err := s.drone.BuildCancel(s.owner, s.name, int(cur.Build)); err != nil {
-			j.log.Warn("cancel superseded build", "build", cur.Build, "err", err)
-		}
-	}
-	if cur.SHA != "" {
-		st := forge.Status{State: forge.StateError, TargetURL: s.buildURL(cur.Build), Description: "cancelled: " + why, Context: forge.StatusContext}
-		if cur.Build == 0 {
-			st.TargetURL = ""
-		}
-		if err := j.f.SetStatus(ctx, cur.Event.Repo, cur.SHA, st); err != nil {
-			j.log.Warn("status of superseded run", "err", err)
-		}
-	}
-	s.finish(j.log.With("superseded", cur.Key), cur, store.Cancelled, why)
-}
-
 // findOrCreate starts the build, or finds the one a previous attempt started: a request that was
 // already Starting when loaded may have reached Drone before the bridge died or timed out.
-func (j *job) findOrCreate(ctx context.Context) (*drone.Build, error) {
+func (j *job) findOrCreate(ctx context.Context, resumed bool) (*drone.Build, error) {
 	s := j.s
-	if j.r.Attempts > 0 || j.r.Queued || j.r.State == store.Starting {
-		b, err := j.findBuild()
+	if resumed {
+		b, err := j.findBuild(j.r.Key)
 		if err != nil {
 			return nil, err
 		}
@@ -212,8 +101,8 @@ func (j *job) findOrCreate(ctx context.Context) (*drone.Build, error) {
 	return b, nil
 }
 
-// findBuild looks for a build carrying this request's key among Drone's recent builds.
-func (j *job) findBuild() (*drone.Build, error) {
+// findBuild looks for a build carrying request key among Drone's recent builds.
+func (j *job) findBuild(key string) (*drone.Build, error) {
 	s := j.s
 	for page := 1; page <= 3; page++ {
 		bs, err := s.drone.BuildList(s.owner, s.name, drone.ListOptions{Page: page, Size: 100})
@@ -221,7 +110,7 @@ func (j *job) findBuild() (*drone.Build, error) {
 			return nil, fmt.Errorf("drone build list on %s: %w", s.cfg.DroneRepo, err)
 		}
 		for _, b := range bs {
-			if b.Params[ParamRequest] == j.r.Key {
+			if b.Params[ParamRequest] == key {
 				return b, nil
 			}
 		}
@@ -256,18 +145,26 @@ func (j *job) mode() string {
 }
 
 // ack tells the PR the build started: pending status with the build's link and the sticky
-// comment. The eyes reaction came earlier, when the request was admitted.
-func (j *job) ack(ctx context.Context) {
+// comment (the eyes reaction came when the request was admitted). It reports whether both were
+// posted; if not, the request is retried until they are.
+func (j *job) ack(ctx context.Context) bool {
 	s := j.s
 	run := j.run(j.r.Build)
-	j.status(ctx, forge.Status{State: forge.StatePending, TargetURL: run.BuildURL,
+	err := j.status(ctx, forge.Status{State: forge.StatePending, TargetURL: run.BuildURL,
 		Description: fmt.Sprintf("testing %s (%s run): build #%d", short(j.r.SHA), j.mode(), j.r.Build)})
-	s.m.TriggerLatency(s.now().Sub(j.r.Event.Received))
-	j.sticky(ctx, report.Started(run))
+	if err == nil {
+		s.m.TriggerLatency(s.now().Sub(j.r.Event.Received))
+	}
+	err = errors.Join(err, j.sticky(ctx, report.Started(run)))
+	if err != nil {
+		j.r = s.retry(j.log, j.r, fmt.Errorf("tell the PR build %d started: %w", j.r.Build, err))
+		return false
+	}
 	j.r.Acked = true
 	if err := s.store.Put(j.r); err != nil {
 		j.log.Error("store request", "err", err)
 	}
+	return true
 }
 
 // run is the report's view of this request.
@@ -282,16 +179,17 @@ func (j *job) run(build int64) report.Run {
 	return r
 }
 
-// status posts a commit status on the pinned head; failures are logged (the sticky comment and
-// the next status carry the news).
-func (j *job) status(ctx context.Context, st forge.Status) {
+// status posts a commit status on the pinned head.
+func (j *job) status(ctx context.Context, st forge.Status) error {
 	if j.r.SHA == "" {
-		return
+		return nil
 	}
 	st.Context = forge.StatusContext
 	if err := j.f.SetStatus(ctx, j.r.Event.Repo, j.r.SHA, st); err != nil {
 		j.log.Warn("commit status", "state", st.State, "err", err)
+		return err
 	}
+	return nil
 }
 
 func short(sha string) string {

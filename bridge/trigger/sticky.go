@@ -2,33 +2,33 @@ package trigger
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"coopcloud.tech/cc-ci/bridge/report"
+	"coopcloud.tech/cc-ci/bridge/trust"
 )
 
 // sticky writes body into the PR's one cc-ci comment: edited in place when the bridge knows it,
 // adopted when the bot already left one (the store was lost, or another run wrote it), created
 // only when there is none. Every later run on the PR edits the same comment.
-func (j *job) sticky(ctx context.Context, body string) {
+func (j *job) sticky(ctx context.Context, body string) error {
 	s, ev := j.s, j.r.Event
 	p, err := s.store.PR(j.prKey())
 	if err != nil {
-		j.log.Error("load PR", "err", err)
-		return
+		return fmt.Errorf("load PR: %w", err)
 	}
 	if p.Sticky != 0 {
-		if err := j.f.EditComment(ctx, ev.Repo, p.Sticky, body); err == nil {
-			return
-		} else {
-			// Deleted by a maintainer, or the forge failed: look again before writing a new one.
-			j.log.Warn("edit sticky comment; looking for it again", "comment", p.Sticky, "err", err)
+		err := j.f.EditComment(ctx, ev.Repo, p.Sticky, body)
+		if err == nil {
+			return nil
 		}
+		// Deleted by a maintainer, or the forge failed: look again before writing a new one.
+		j.log.Warn("edit sticky comment; looking for it again", "comment", p.Sticky, "err", err)
 	}
 	id, err := j.findSticky(ctx)
 	if err != nil {
-		j.log.Error("list comments for the sticky one", "err", err)
-		return
+		return fmt.Errorf("list comments for the sticky one: %w", err)
 	}
 	if id != 0 {
 		err = j.f.EditComment(ctx, ev.Repo, id, body)
@@ -36,19 +36,17 @@ func (j *job) sticky(ctx context.Context, body string) {
 		id, err = j.f.CreateComment(ctx, ev.Repo, ev.PR, body)
 	}
 	if err != nil {
-		j.log.Error("write sticky comment", "err", err)
-		return
+		return fmt.Errorf("write sticky comment: %w", err)
 	}
-	// Re-read: another request of this PR may have changed the PR record meanwhile (same worker,
-	// so only this request's own earlier writes; the re-read keeps them).
-	p, err = s.store.PR(j.prKey())
-	if err == nil {
+	if p, err = s.store.PR(j.prKey()); err == nil {
 		p.Sticky = id
 		err = s.store.PutPR(p)
 	}
 	if err != nil {
+		// The comment is on the PR; the next write finds it again by its marker.
 		j.log.Error("store sticky comment id", "err", err)
 	}
+	return nil
 }
 
 // findSticky returns the id of the bot's comment carrying the sticky marker, 0 when none.
@@ -60,7 +58,7 @@ func (j *job) findSticky(ctx context.Context) (int64, error) {
 	}
 	bot := j.s.cfg.Bots[ev.Forge]
 	for _, c := range cs {
-		if c.Author == bot && report.IsSticky(c.Body) {
+		if trust.SameLogin(c.Author, bot) && report.IsSticky(c.Body) {
 			return c.ID, nil
 		}
 	}

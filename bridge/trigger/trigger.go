@@ -58,6 +58,9 @@ type Config struct {
 	Bots map[string]string
 }
 
+// jobTimeout bounds the work on one request (a handful of forge and Drone calls).
+const jobTimeout = 2 * time.Minute
+
 // Service is the worker.
 type Service struct {
 	cfg    Config
@@ -147,7 +150,14 @@ func (s *Service) Run(ctx context.Context) {
 				case <-ctx.Done():
 					return
 				case wk := <-ch:
-					s.work(ctx, wk)
+					if ctx.Err() != nil {
+						return // shutting down: the request stays in the store for the next start
+					}
+					// The request in hand is finished even when shutdown begins meanwhile: its
+					// forge and Drone calls must not fail half-way and be mistaken for answers.
+					jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), jobTimeout)
+					s.work(jctx, wk)
+					cancel()
 				}
 			}
 		})
@@ -182,6 +192,9 @@ func (s *Service) sweep(ctx context.Context) {
 		}
 		switch {
 		case r.State == store.Started:
+			if !r.Acked && !r.Next.After(now) {
+				s.dispatch(r) // started, but the PR was not yet told (a crash, or a forge error)
+			}
 			s.reconcile(ctx, r, now)
 		case r.Next.After(now):
 			// a retry not yet due; its timer or a later sweep dispatches it
@@ -215,11 +228,11 @@ func (s *Service) work(ctx context.Context, wk wake) {
 	case r.State == store.Received || r.State == store.Starting:
 		j.start(ctx)
 	case r.State == store.Started:
-		if !r.Acked {
-			j.ack(ctx)
+		if !r.Acked && !j.ack(ctx) {
+			return
 		}
-		if wk.ended {
-			j.report(ctx)
+		if wk.ended || r.Attempts > 0 {
+			j.report(ctx) // it asks Drone first: a build still running is left alone
 		}
 	}
 }
@@ -231,6 +244,9 @@ func (s *Service) finish(log *slog.Logger, r store.Request, st store.State, note
 		log.Error("store request", "err", err)
 		return
 	}
+	s.mu.Lock()
+	delete(s.checked, r.Key)
+	s.mu.Unlock()
 	s.m.Request(string(st))
 	log.Info("request done", "state", st, "note", note)
 }
@@ -249,7 +265,7 @@ func (s *Service) retry(log *slog.Logger, r store.Request, err error) store.Requ
 	}
 	log.Warn("will retry", "in", d, "attempt", r.Attempts, "err", err)
 	s.m.Reconcile("retry")
-	time.AfterFunc(d, func() { s.dispatch(r) })
+	time.AfterFunc(d, func() { s.wake(r, r.State == store.Started) })
 	return r
 }
 

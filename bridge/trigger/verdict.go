@@ -110,6 +110,11 @@ func (j *job) report(ctx context.Context) {
 	}
 	run := j.run(j.r.Build)
 	res, why := j.results(b.Status)
+	if res != nil && (b.Status == "success") != (res.Verdict == results.VerdictPass) {
+		// The plugin exits 0 exactly on a pass: a document that disagrees with how the build
+		// ended is not this build's verdict (a forged log line, a killed build).
+		res, why = nil, fmt.Sprintf("the build ended %q but its results say %q", b.Status, res.Verdict)
+	}
 	var (
 		body string
 		st   forge.Status
@@ -134,11 +139,14 @@ func (j *job) report(ctx context.Context) {
 	}
 	switch {
 	case p.Current == j.r.Key:
-		j.status(ctx, st)
-		j.sticky(ctx, body)
+		err = errors.Join(j.status(ctx, st), j.sticky(ctx, body))
 	case p.SHA != j.r.SHA:
 		// An older head's verdict is still that commit's truth; only the sticky is the newer run's.
-		j.status(ctx, st)
+		err = j.status(ctx, st)
+	}
+	if err != nil {
+		j.r = s.retry(j.log, j.r, fmt.Errorf("post the verdict of build %d: %w", j.r.Build, err))
+		return
 	}
 	j.log.Info("verdict posted", "build", j.r.Build, "state", st.State, "stale", p.Current != j.r.Key)
 	s.finish(j.log, j.r, store.Reported, string(st.State))
@@ -174,8 +182,11 @@ func (j *job) results(status string) (*results.Results, string) {
 
 // ours refuses results that are not this request's run (a wrong runs dir or a forged log line).
 func (j *job) ours(res *results.Results) (*results.Results, string) {
-	if res.Ref != j.r.SHA || res.PR != strconv.Itoa(j.r.Event.PR) {
-		return nil, fmt.Sprintf("results.json of build %d is for ref %s PR %s, not this request", j.r.Build, short(res.Ref), res.PR)
+	recipe, _ := j.s.cfg.Recipe(j.r.Event.Forge, j.r.Event.Repo)
+	if res.RunID != runID(j.r.Build) || res.Ref != j.r.SHA || res.PR != strconv.Itoa(j.r.Event.PR) ||
+		res.Recipe != recipe || (res.Repo != "" && res.Repo != j.r.Event.Repo) {
+		return nil, fmt.Sprintf("results.json of build %d is run %s of %s at %s PR %s, not this request",
+			j.r.Build, res.RunID, res.Recipe, short(res.Ref), res.PR)
 	}
 	return res, ""
 }
