@@ -82,16 +82,16 @@ func (s *Service) reconcile(ctx context.Context, r store.Request, now time.Time)
 	}
 	b, err := s.drone.Build(s.owner, s.name, int(r.Build))
 	if err != nil {
-		s.log.Warn("reconcile: ask Drone about build", "build", r.Build, "err", err)
+		s.log.Warn("reconcile: ask Drone about build", "request", r.Key, "delivery", r.Event.DeliveryID, "build", r.Build, "err", err)
 		return
 	}
 	if !ended(b.Status) {
 		return
 	}
 	s.m.Reconcile("finished_without_webhook")
-	s.log.Info("reconcile: build ended without a webhook", "build", r.Build, "status", b.Status)
+	s.log.Info("reconcile: build ended without a webhook", "request", r.Key, "delivery", r.Event.DeliveryID, "build", r.Build, "status", b.Status)
 	if err := s.markFinished(r.Build, r.Key); err != nil {
-		s.log.Error("reconcile: mark finished", "build", r.Build, "err", err)
+		s.log.Error("reconcile: mark finished", "request", r.Key, "build", r.Build, "err", err)
 	}
 }
 
