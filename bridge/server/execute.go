@@ -62,7 +62,7 @@ func (s *Settings) Serve(ctx context.Context, ln net.Listener, log *slog.Logger)
 	}
 	m := metrics.New()
 	dc := drone.NewClient(s.DroneURL, (&oauth2.Config{}).Client(
-		context.WithValue(context.Background(), oauth2.HTTPClient, &http.Client{Timeout: apiTimeout}),
+		context.WithValue(context.Background(), oauth2.HTTPClient, s.apiClient()),
 		&oauth2.Token{AccessToken: string(s.secrets.droneToken)}))
 	svc := trigger.New(trigger.Config{
 		DroneRepo: s.DroneRepo, DroneBranch: s.DroneBranch, DroneURL: s.DroneURL,
@@ -89,7 +89,7 @@ func (s *Settings) Serve(ctx context.Context, ln net.Listener, log *slog.Logger)
 	mux.HandleFunc("/hooks/drone", hooks.Drone)
 	mux.Handle("GET /metrics", m.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		if _, err := st.Count(); err != nil {
+		if err := st.Ping(); err != nil {
 			http.Error(w, "store unreadable", http.StatusServiceUnavailable)
 			return
 		}
@@ -127,7 +127,7 @@ func (s *Settings) Serve(ctx context.Context, ln net.Listener, log *slog.Logger)
 
 // forges builds a client for every configured forge and learns each bot's login.
 func (s *Settings) forges(ctx context.Context) (map[string]forge.Forge, map[string]string, error) {
-	hc := &http.Client{Timeout: apiTimeout}
+	hc := s.apiClient()
 	forges := map[string]forge.Forge{}
 	bots := map[string]string{}
 	if len(s.secrets.githubToken) > 0 {
@@ -159,4 +159,12 @@ func (s *Settings) forges(ctx context.Context) (map[string]forge.Forge, map[stri
 		bots[name] = login
 	}
 	return forges, bots, nil
+}
+
+// apiClient is the HTTP client of forge and Drone calls: bounded, and keeping a connection per
+// worker alive (the default keeps 2 per host, so 8 workers would reconnect all the time).
+func (s *Settings) apiClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 2 * s.Workers
+	return &http.Client{Timeout: apiTimeout, Transport: t}
 }

@@ -94,12 +94,14 @@ var ErrNotFound = errors.New("not found")
 // Open opens (creating) the store at path. It waits at most a second for the file lock: a
 // second bridge on the same file is a configuration error, not something to queue behind.
 func Open(path string) (*Store, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	// The freelist is rebuilt on open instead of written with every commit: less I/O per request.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w (is another cc-ci-bridge using it?)", path, err)
 	}
-	// Concurrent deliveries share one fsync: intake's answer waits for at most this much batching.
-	db.MaxBatchDelay = 2 * time.Millisecond
+	// Concurrent writers (deliveries and workers) share one commit and its fsync; intake's answer
+	// waits for at most this much batching.
+	db.MaxBatchDelay = time.Millisecond
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bRequests, bPending, bDeliver, bPRs, bBuilds, bMeta} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -161,17 +163,19 @@ func (s *Store) Get(key string) (Request, error) {
 	return r, err
 }
 
-// Put replaces a request, stamping Updated, and indexes its build number.
+// Put replaces a request, stamping Updated, and indexes its build number. Like every write it
+// shares a batched commit with concurrent writers (each write replaces whole values, so a batch
+// that bbolt retries writes the same again).
 func (s *Store) Put(r Request) error {
 	r.Updated = s.now().UTC()
-	return s.db.Update(func(tx *bolt.Tx) error { return putRequest(tx, r) })
+	return s.db.Batch(func(tx *bolt.Tx) error { return putRequest(tx, r) })
 }
 
 // PutWithPR replaces a request and its PR's record in one transaction, so a crash never leaves
 // the PR pointing at another request than the one that was admitted.
 func (s *Store) PutWithPR(r Request, p PR) error {
 	r.Updated = s.now().UTC()
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.db.Batch(func(tx *bolt.Tx) error {
 		if err := putRequest(tx, r); err != nil {
 			return err
 		}
@@ -215,19 +219,92 @@ func (s *Store) ByBuild(number int64) (Request, error) {
 // Pending returns every request that is not final, oldest first: the work a restart resumes.
 func (s *Store) Pending() ([]Request, error) {
 	var out []Request
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.EachPending(func(r Request) { out = append(out, r) })
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
+	return out, err
+}
+
+// EachPending calls fn with every request that is not final, in key order, without holding them
+// all in memory (a backlog can be long). fn runs inside a read transaction: it must not write.
+func (s *Store) EachPending(fn func(Request)) error {
+	return s.db.View(func(tx *bolt.Tx) error {
 		reqs := tx.Bucket(bRequests)
 		return tx.Bucket(bPending).ForEach(func(k, _ []byte) error {
 			var r Request
 			if err := get(reqs, string(k), &r); err != nil {
 				return err
 			}
-			out = append(out, r)
+			fn(r)
 			return nil
 		})
 	})
-	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
-	return out, err
+}
+
+// Ping reads the store: the health check.
+func (s *Store) Ping() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bRequests) == nil {
+			return errors.New("store has no requests bucket")
+		}
+		return nil
+	})
+}
+
+// Prune deletes final requests last updated before cutoff, with their delivery and build index
+// entries, and reports how many went. Open PR records are kept: they are small and hold the
+// sticky comment.
+func (s *Store) Prune(cutoff time.Time) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		reqs, builds := tx.Bucket(bRequests), tx.Bucket(bBuilds)
+		var gone [][]byte
+		err := reqs.ForEach(func(k, v []byte) error {
+			var r struct {
+				State   State     `json:"state"`
+				Build   int64     `json:"build"`
+				Updated time.Time `json:"updated"`
+			}
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("decode request %s: %w", k, err)
+			}
+			if r.State.Final() && r.Updated.Before(cutoff) {
+				gone = append(gone, append([]byte(nil), k...))
+				if r.Build != 0 {
+					if err := builds.Delete(buildKey(r.Build)); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range gone {
+			if err := reqs.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(gone)
+		dels := tx.Bucket(bDeliver)
+		var stale [][]byte
+		err = dels.ForEach(func(k, v []byte) error {
+			if reqs.Get(v) == nil {
+				stale = append(stale, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range stale {
+			if err := dels.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
 }
 
 // Count returns how many requests are stored, by state.
@@ -263,7 +340,7 @@ func (s *Store) PR(key string) (PR, error) {
 
 // PutPR replaces what is remembered of a pull request.
 func (s *Store) PutPR(p PR) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return put(tx.Bucket(bPRs), p.Key, p) })
+	return s.db.Batch(func(tx *bolt.Tx) error { return put(tx.Bucket(bPRs), p.Key, p) })
 }
 
 // Cursor returns the time stored under name (zero when none): the poll's high-water marks.

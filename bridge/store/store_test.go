@@ -125,3 +125,34 @@ func TestASecondBridgeOnTheSameFileIsRefused(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "another cc-ci-bridge")
 }
+
+func TestPruneDropsOnlyOldFinishedRequests(t *testing.T) {
+	t.Parallel()
+	s := open(t, filepath.Join(t.TempDir(), "b.db"))
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return clock }
+	old, _, err := s.Add(comment(1, "old"))
+	require.NoError(t, err)
+	old.State, old.Build = Reported, 5
+	require.NoError(t, s.Put(old))
+	stuck, _, err := s.Add(comment(2, "stuck")) // old but not final: never pruned
+	require.NoError(t, err)
+	clock = clock.Add(60 * 24 * time.Hour)
+	fresh, _, err := s.Add(comment(3, "fresh"))
+	require.NoError(t, err)
+	fresh.State = Reported
+	require.NoError(t, s.Put(fresh))
+
+	n, err := s.Prune(clock.Add(-30 * 24 * time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	_, err = s.Get(old.Key)
+	assert.ErrorIs(t, err, ErrNotFound)
+	_, err = s.ByBuild(5)
+	assert.ErrorIs(t, err, ErrNotFound, "its build index went with it")
+	for _, k := range []string{stuck.Key, fresh.Key} {
+		_, err = s.Get(k)
+		assert.NoError(t, err)
+	}
+	require.NoError(t, s.Ping())
+}

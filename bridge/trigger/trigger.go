@@ -15,6 +15,7 @@ import (
 
 	"github.com/drone/drone-go/drone"
 
+	"coopcloud.tech/cc-ci/bridge/command"
 	"coopcloud.tech/cc-ci/bridge/event"
 	"coopcloud.tech/cc-ci/bridge/forge"
 	"coopcloud.tech/cc-ci/bridge/store"
@@ -51,6 +52,7 @@ type Config struct {
 	RetryMax     time.Duration // longest retry delay
 	Sweep        time.Duration // how often stored work is rescanned (lost wake-ups, due retries)
 	Reconcile    time.Duration // how long a started build may go unheard before Drone is asked
+	Retention    time.Duration // how long finished requests are kept (redeliveries within it are still recognised)
 
 	// Recipe maps an enrolled forge repo to its recipe.
 	Recipe func(forge, repo string) (string, bool)
@@ -77,6 +79,8 @@ type Service struct {
 
 	mu      sync.Mutex
 	checked map[string]time.Time // started requests: when Drone was last asked about them
+	queued  map[string]bool      // requests with a wake-up in a worker queue (one is enough)
+	pruned  time.Time            // when finished requests were last pruned
 }
 
 // New returns a Service; call Run to start its workers.
@@ -96,9 +100,12 @@ func New(cfg Config, st *store.Store, forges map[string]forge.Forge, dc droneCli
 	if cfg.Reconcile <= 0 {
 		cfg.Reconcile = 30 * time.Second
 	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = 30 * 24 * time.Hour
+	}
 	owner, name, _ := strings.Cut(cfg.DroneRepo, "/")
 	s := &Service{cfg: cfg, store: st, forges: forges, drone: dc, owner: owner, name: name, log: log, m: m,
-		now: time.Now, checked: map[string]time.Time{}}
+		now: time.Now, checked: map[string]time.Time{}, queued: map[string]bool{}}
 	for range cfg.Workers {
 		s.shards = append(s.shards, make(chan wake, 4096))
 	}
@@ -108,7 +115,7 @@ func New(cfg Config, st *store.Store, forges map[string]forge.Forge, dc droneCli
 // Accept stores ev durably and wakes the worker for its PR (intake.Sink). A request seen before
 // (a redelivery, or the poll finding a comment a webhook already brought) is not added again.
 func (s *Service) Accept(_ context.Context, ev event.Event) error {
-	r, created, err := s.store.Add(ev)
+	r, created, err := s.store.Add(keepCommand(ev))
 	if err != nil {
 		return err
 	}
@@ -127,15 +134,30 @@ type wake struct {
 // dispatch queues r for its PR's worker. A full queue drops the wake-up: the sweep finds the
 // request in the store. Only the worker writes a request it has been woken for (one writer per
 // PR), so webhooks and the reconcile loop wake it instead of writing the request themselves.
-func (s *Service) dispatch(r store.Request) { s.wake(r, false) }
+func (s *Service) dispatch(r store.Request) {
+	if !s.wake(r, false) {
+		s.log.Warn("worker queue full; the sweep picks the request up", "request", r.Key)
+	}
+}
 
-func (s *Service) wake(r store.Request, ended bool) {
+func (s *Service) wake(r store.Request, ended bool) bool {
+	s.mu.Lock()
+	if s.queued[r.Key] && !ended {
+		s.mu.Unlock()
+		return true // already waiting in its worker's queue
+	}
+	s.queued[r.Key] = true
+	s.mu.Unlock()
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(event.PRKey(r.Event.Forge, r.Event.Repo, r.Event.PR)))
 	select {
 	case s.shards[int(h.Sum32())%len(s.shards)] <- wake{key: r.Key, ended: ended}:
+		return true
 	default:
-		s.log.Warn("worker queue full; the sweep picks the request up", "request", r.Key)
+		s.mu.Lock()
+		delete(s.queued, r.Key)
+		s.mu.Unlock()
+		return false // the sweep finds it in the store
 	}
 }
 
@@ -150,6 +172,9 @@ func (s *Service) Run(ctx context.Context) {
 				case <-ctx.Done():
 					return
 				case wk := <-ch:
+					s.mu.Lock()
+					delete(s.queued, wk.key)
+					s.mu.Unlock()
 					if ctx.Err() != nil {
 						return // shutting down: the request stays in the store for the next start
 					}
@@ -176,30 +201,47 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
-// sweep re-dispatches stored work: pending requests whose retry is due, finished builds not yet
-// reported, and started builds Drone has not told us about for a while (the reconcile loop: a
-// build webhook can be lost).
+// sweep re-dispatches stored work: pending requests whose retry is due, started requests the PR
+// was not told about, and started builds Drone has not told us about for a while (the reconcile
+// loop: a build webhook can be lost). Once an hour it prunes finished requests past retention.
 func (s *Service) sweep(ctx context.Context) {
-	pending, err := s.store.Pending()
-	if err != nil {
-		s.log.Error("read pending requests", "err", err)
-		return
-	}
 	now := s.now()
-	for _, r := range pending {
-		if ctx.Err() != nil {
-			return
-		}
+	var started []store.Request // asked about outside the store's read transaction
+	full := 0
+	err := s.store.EachPending(func(r store.Request) {
 		switch {
 		case r.State == store.Started:
-			if !r.Acked && !r.Next.After(now) {
-				s.dispatch(r) // started, but the PR was not yet told (a crash, or a forge error)
+			if !r.Acked && !r.Next.After(now) && !s.wake(r, false) {
+				full++
 			}
-			s.reconcile(ctx, r, now)
+			started = append(started, r)
 		case r.Next.After(now):
 			// a retry not yet due; its timer or a later sweep dispatches it
 		default:
-			s.dispatch(r)
+			if !s.wake(r, false) {
+				full++
+			}
+		}
+	})
+	if err != nil {
+		s.log.Error("read pending requests", "err", err)
+	}
+	if full > 0 {
+		s.log.Warn("worker queues full; the next sweep picks the rest up", "requests", full)
+	}
+	for _, r := range started {
+		if ctx.Err() != nil {
+			return
+		}
+		s.reconcile(ctx, r, now)
+	}
+	if now.Sub(s.pruned) >= time.Hour {
+		s.pruned = now
+		n, err := s.store.Prune(now.Add(-s.cfg.Retention))
+		if err != nil {
+			s.log.Error("prune finished requests", "err", err)
+		} else if n > 0 {
+			s.log.Info("pruned finished requests", "requests", n, "older_than", s.cfg.Retention)
 		}
 	}
 }
@@ -277,7 +319,7 @@ func (s *Service) buildURL(n int64) string {
 // Catch is Accept for the poll's catch-up: it reports whether the comment was new to the bridge
 // (its webhook was lost), which the poll counts.
 func (s *Service) Catch(_ context.Context, ev event.Event) (bool, error) {
-	r, created, err := s.store.Add(ev)
+	r, created, err := s.store.Add(keepCommand(ev))
 	if err != nil {
 		return false, err
 	}
@@ -285,4 +327,18 @@ func (s *Service) Catch(_ context.Context, ev event.Event) (bool, error) {
 		s.dispatch(r)
 	}
 	return created, nil
+}
+
+// keepCommand replaces a comment's body by its command line before it is stored: the rest of a
+// comment (up to 64 KiB of anyone's text) is neither needed nor ours to keep.
+func keepCommand(ev event.Event) event.Event {
+	if ev.Kind != event.Comment {
+		return ev
+	}
+	if c, ok := command.Parse(ev.Body); ok && c.Quick {
+		ev.Body = command.Quick
+	} else if ok {
+		ev.Body = command.Cold
+	}
+	return ev
 }
