@@ -68,7 +68,7 @@ func (s *Settings) Serve(ctx context.Context, ln net.Listener, log *slog.Logger)
 		DroneRepo: s.DroneRepo, DroneBranch: s.DroneBranch, DroneURL: s.DroneURL,
 		RunsDir: s.RunsDir, RunsURL: s.RunsURL, DashboardURL: s.DashboardURL,
 		AllowList: s.allowList(), Workers: s.Workers, RetryMin: s.RetryMin, RetryMax: s.RetryMax,
-		Reconcile: s.Reconcile, Recipe: en.Lookup, Bots: bots,
+		Reconcile: s.Reconcile, Retention: s.Retention, Recipe: en.Lookup, Bots: bots,
 	}, st, forges, dc, m, log)
 	hooks, err := intake.New(intake.Config{
 		GitHubSecret: s.secrets.githubHook, GiteaSecret: s.secrets.giteaHook, DroneSecret: s.secrets.droneHook,

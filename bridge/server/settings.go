@@ -120,6 +120,9 @@ func (s *Settings) Validate() error {
 	if s.PollEvery <= 0 {
 		p.Add("--poll-interval %s: want a positive duration (e.g. 60s)", s.PollEvery)
 	}
+	if s.Retention < 24*time.Hour {
+		p.Add("--retention %s: want at least 24h (a redelivery of a forgotten request would start it again)", s.Retention)
+	}
 	if s.Workers <= 0 {
 		p.Add("--workers %d: want at least 1", s.Workers)
 	}

@@ -37,6 +37,7 @@ func flags(s *server.Settings) []cli.Flag {
 		&cli.DurationFlag{Name: "reconcile", Usage: "how long a started build may go unheard before Drone is asked about it", Value: 30 * time.Second, EnvVars: []string{"CCCI_RECONCILE_INTERVAL"}, Destination: &s.Reconcile},
 		&cli.DurationFlag{Name: "retry-min", Usage: "first retry delay after a Drone or forge failure (doubling)", Value: time.Second, EnvVars: []string{"CCCI_RETRY_MIN"}, Destination: &s.RetryMin},
 		&cli.DurationFlag{Name: "retry-max", Usage: "longest retry delay", Value: time.Minute, EnvVars: []string{"CCCI_RETRY_MAX"}, Destination: &s.RetryMax},
+		&cli.DurationFlag{Name: "retention", Usage: "how long finished requests stay in the store (a redelivery within it is still recognised)", Value: 30 * 24 * time.Hour, EnvVars: []string{"CCCI_BRIDGE_RETENTION"}, Destination: &s.Retention},
 		&cli.IntFlag{Name: "workers", Usage: "PRs worked on at once (one PR's requests are always handled in order)", Value: 8, EnvVars: []string{"CCCI_BRIDGE_WORKERS"}, Destination: &s.Workers},
 		&cli.Int64Flag{Name: "max-body", Usage: "largest webhook body accepted, in bytes (larger: 413)", Value: 1 << 20, EnvVars: []string{"CCCI_BRIDGE_MAX_BODY"}, Destination: &s.MaxBody},
 		&cli.StringFlag{Name: "log-format", Usage: "text or json", Value: "text", EnvVars: []string{"CCCI_LOG_FORMAT"}, Destination: &s.LogFormat},

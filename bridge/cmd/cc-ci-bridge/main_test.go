@@ -51,6 +51,7 @@ func envs(dir string) map[string]string {
 		"CCCI_RETRY_MIN":                  "2s",
 		"CCCI_RETRY_MAX":                  "5m",
 		"CCCI_BRIDGE_WORKERS":             "3",
+		"CCCI_BRIDGE_RETENTION":           "240h",
 		"CCCI_BRIDGE_MAX_BODY":            "65536",
 		"CCCI_LOG_FORMAT":                 "json",
 		"CCCI_LOG_LEVEL":                  "debug",
@@ -81,7 +82,7 @@ func TestEveryEnvVarFillsItsSetting(t *testing.T) {
 		DroneTokenFile: e["CCCI_DRONE_TOKEN_FILE"], DroneSecretFile: e["CCCI_DRONE_WEBHOOK_SECRET_FILE"],
 		RunsDir: "/srv/runs", RunsURL: "https://ci.example.org/runs", DashboardURL: "https://ci.example.org",
 		AllowList: "alice,bob", PollEvery: 2 * time.Minute, PollLookback: 3 * time.Hour,
-		Reconcile: 45 * time.Second, RetryMin: 2 * time.Second, RetryMax: 5 * time.Minute, Workers: 3,
+		Reconcile: 45 * time.Second, RetryMin: 2 * time.Second, RetryMax: 5 * time.Minute, Retention: 240 * time.Hour, Workers: 3,
 		MaxBody: 65536, LogFormat: "json", LogLevel: "debug"}
 	require.NoError(t, want.Validate())
 	assert.Equal(t, want, *s, "every setting filled from its env var, secrets read from their files")
