@@ -33,6 +33,7 @@ type Settings struct {
 	AllowList                         string
 	PollEvery, PollLookback           time.Duration
 	Reconcile, RetryMin, RetryMax     time.Duration
+	Retention                         time.Duration
 	Workers                           int
 	MaxBody                           int64
 	LogFormat, LogLevel               string
