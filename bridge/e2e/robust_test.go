@@ -56,6 +56,9 @@ func TestATestmeSaidBeforeTheLastPushStartsNothing(t *testing.T) {
 	first, pushed := forgehook.SHA("said-before"), forgehook.SHA("pushed-after")
 	w.openPR(1, first)
 	w.start()
+	// The start-up catch-up pass is over before the comment exists (else it would find the
+	// comment before the push, which is the race D39 leaves open).
+	w.waitFor(10*time.Second, "the first poll pass", func() bool { return strings.Contains(w.bridge.logs(), "poll pass done") })
 	// The maintainer's !testme webhook is lost; then the author pushes new code.
 	w.forge.AddComment(repo, 1, maintainer, "!testme")
 	w.forge.SetHead(repo, 1, pushed)
