@@ -174,20 +174,28 @@ func TestSIGTERMAnswersTheWebhookInFlightAndKeepsTheQueue(t *testing.T) {
 	require.NoError(t, err)
 	defer conn.Close()
 	var head strings.Builder
-	fmt.Fprintf(&head, "POST /hooks/github HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nConnection: close\r\n", w.addr, len(d.Body))
+	// Expect: 100-continue makes the server say when the handler starts reading the body, so the
+	// signal comes while the request is certainly being served (not still in the accept backlog).
+	fmt.Fprintf(&head, "POST /hooks/github HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nConnection: close\r\nExpect: 100-continue\r\n", w.addr, len(d.Body))
 	for k, vs := range d.Headers {
 		for _, v := range vs {
 			fmt.Fprintf(&head, "%s: %s\r\n", k, v)
 		}
 	}
 	head.WriteString("\r\n")
-	_, err = conn.Write(append([]byte(head.String()), d.Body[:len(d.Body)/2]...))
+	_, err = conn.Write([]byte(head.String()))
+	require.NoError(t, err)
+	br := bufio.NewReader(conn)
+	cont, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusContinue, cont.StatusCode, "the handler is reading the body")
+	_, err = conn.Write(d.Body[:len(d.Body)/2])
 	require.NoError(t, err)
 	require.NoError(t, w.bridge.cmd.Process.Signal(syscall.SIGTERM))
 	w.waitFor(10*time.Second, "the shutdown to begin", func() bool { return strings.Contains(w.bridge.logs(), "shutting down") })
 	_, err = conn.Write(d.Body[len(d.Body)/2:])
 	require.NoError(t, err)
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	resp, err := http.ReadResponse(br, nil)
 	require.NoError(t, err)
 	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusAccepted, resp.StatusCode, "the webhook in flight was answered, and stored")

@@ -107,3 +107,31 @@ func TestAForgedPassInTheLogOfAKilledBuildIsNoGreen(t *testing.T) {
 	assert.Equal(t, "error", st.State, "a killed build whose log claims a pass is no green")
 	assert.Contains(t, w.drone.Log(droneRepoOwner, droneRepoName, 1), `"verdict":"pass"`, "the log did carry the forged pass")
 }
+
+func TestACommentEditedIntoATestmeIsNoCommandForThePollEither(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, forgehook.GitHub, nil)
+	w.drone.SetRunner(scripted{runsDir: w.runsDir(), level: 3}.runner())
+	sha := forgehook.SHA("edited")
+	w.openPR(1, sha)
+	w.start("CCCI_POLL_INTERVAL=200ms")
+	w.waitFor(10*time.Second, "the first poll pass", func() bool { return strings.Contains(w.bridge.logs(), "poll pass done") })
+	// A comment written now and edited a minute later to say !testme (its webhook, an "edited"
+	// action, is ignored by intake; the poll must ignore it too).
+	at := time.Now()
+	w.forge.SetClock(func() time.Time { return at })
+	c := w.forge.AddComment(repo, 1, maintainer, "looks good")
+	w.forge.SetClock(func() time.Time { return at.Add(time.Minute) })
+	_, ok := w.forge.EditComment(repo, c.ID, "!testme")
+	require.True(t, ok)
+	w.forge.SetClock(time.Now)
+	passes := strings.Count(w.bridge.logs(), "poll pass done")
+	w.waitFor(10*time.Second, "three more poll passes", func() bool {
+		return strings.Count(w.bridge.logs(), "poll pass done") >= passes+3
+	})
+	assert.Equal(t, 0, w.drone.CreateCount(), "an edit is not a command")
+	// The control: the same words as a new comment are one.
+	w.forge.AddComment(repo, 1, maintainer, "!testme")
+	assert.Equal(t, "success", w.final(sha).State)
+	assert.Equal(t, 1, w.drone.CreateCount())
+}

@@ -76,6 +76,7 @@ type Comment struct {
 	Author  string
 	Body    string
 	Created time.Time
+	Updated time.Time // differs from Created once the comment was edited
 }
 
 // Forge is one forge's API, as the bridge uses it. Every method returns a wrapped error naming

@@ -268,7 +268,7 @@ func (g *Gitea) Comments(ctx context.Context, repo string, number int, since tim
 }
 
 func giteaComment(c *gitea.Comment) Comment {
-	out := Comment{ID: c.ID, Body: c.Body, Created: c.Created}
+	out := Comment{ID: c.ID, Body: c.Body, Created: c.Created, Updated: c.Updated}
 	if c.Poster != nil {
 		out.Author = c.Poster.UserName
 	}

@@ -156,6 +156,7 @@ func (g *GitHub) Comments(ctx context.Context, repo string, number int, since ti
 				Author:  c.GetUser().GetLogin(),
 				Body:    c.GetBody(),
 				Created: c.GetCreatedAt().Time,
+				Updated: c.GetUpdatedAt().Time,
 			})
 		}
 		if resp.NextPage == 0 {

@@ -105,8 +105,10 @@ func (p *Poller) repo(ctx context.Context, f forge.Forge, repo string) error {
 			return fmt.Errorf("poll %s#%d: %w", name, pr.Number, err)
 		}
 		for _, c := range cs {
-			// Edits are not commands: only comments created in the window count.
-			if c.Created.Before(from) || strings.EqualFold(c.Author, p.Bots[f.Name()]) {
+			// Edits are not commands (as on the webhook path): only comments created in the
+			// window and never edited count; a maintainer whose edit added `!testme` comments anew.
+			if c.Created.Before(from) || c.Updated.Sub(c.Created) > time.Second ||
+				strings.EqualFold(c.Author, p.Bots[f.Name()]) {
 				continue
 			}
 			if _, ok := command.Parse(c.Body); !ok {
