@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"coopcloud.tech/cc-ci/internal/results"
+	"coopcloud.tech/cc-ci/internal/rundir"
 )
 
 // Baseline is the run a verdict is compared with to tell a regression from a recipe that was
@@ -28,7 +28,7 @@ func Baseline(runsDir, recipe string) (*results.Results, error) {
 		if !e.IsDir() {
 			continue
 		}
-		path := filepath.Join(runsDir, e.Name(), "results.json")
+		path := rundir.ResultsFile(runsDir, e.Name())
 		r, err := results.ReadFile(path)
 		if errors.Is(err, os.ErrNotExist) {
 			continue // a run still going, or one killed before it wrote anything

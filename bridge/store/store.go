@@ -307,24 +307,6 @@ func (s *Store) Prune(cutoff time.Time) (int, error) {
 	return n, err
 }
 
-// Count returns how many requests are stored, by state.
-func (s *Store) Count() (map[State]int, error) {
-	out := map[State]int{}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bRequests).ForEach(func(_, v []byte) error {
-			var r struct {
-				State State `json:"state"`
-			}
-			if err := json.Unmarshal(v, &r); err != nil {
-				return err
-			}
-			out[r.State]++
-			return nil
-		})
-	})
-	return out, err
-}
-
 // PR returns what is remembered of a pull request (the zero PR, keyed, when nothing is).
 func (s *Store) PR(key string) (PR, error) {
 	p := PR{Key: key}

@@ -1,6 +1,7 @@
 package trigger
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,7 +20,7 @@ func (j *job) admit(ctx context.Context) bool {
 	res, err := trust.Decide(ctx, j.f, trust.Input{Repo: ev.Repo, Owner: ev.Owner, User: ev.Author, AllowList: s.cfg.AllowList})
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		// Our own shutdown or timeout is no answer about the commenter: ask again later.
-		j.r = s.retry(j.log, j.r, fmt.Errorf("trust check interrupted: %w", cmpErr(err, ctx.Err())))
+		j.r = s.retry(j.log, j.r, fmt.Errorf("trust check interrupted: %w", cmp.Or(err, ctx.Err())))
 		return false
 	}
 	if err != nil || !res.Trusted {
@@ -110,16 +111,6 @@ func (j *job) refuse(ctx context.Context, note string) {
 		}
 	}
 	s.finish(j.log, j.r, store.Refused, note)
-}
-
-// cmpErr is the first non-nil error.
-func cmpErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
 }
 
 // inFlight reports whether r has a build running or about to.

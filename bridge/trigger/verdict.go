@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"coopcloud.tech/cc-ci/bridge/report"
 	"coopcloud.tech/cc-ci/bridge/store"
 	"coopcloud.tech/cc-ci/internal/results"
+	"coopcloud.tech/cc-ci/internal/rundir"
 )
 
 // BuildEvent takes Drone's build webhook (intake.BuildSink): a build of ours that ended wakes its
@@ -126,7 +126,7 @@ func (j *job) report(ctx context.Context) {
 		}
 		links := report.Links{Dashboard: s.cfg.DashboardURL}
 		if s.cfg.RunsURL != "" {
-			links.Results = strings.TrimRight(s.cfg.RunsURL, "/") + "/" + runID(j.r.Build) + "/results.json"
+			links.Results = strings.TrimRight(s.cfg.RunsURL, "/") + "/" + runID(j.r.Build) + "/" + rundir.ResultsName
 		}
 		body, st = report.Verdict(run, res, base, links)
 	} else {
@@ -156,7 +156,7 @@ func (j *job) report(ctx context.Context) {
 // second value says why there are none.
 func (j *job) results(status string) (*results.Results, string) {
 	s := j.s
-	path := filepath.Join(s.cfg.RunsDir, runID(j.r.Build), "results.json")
+	path := rundir.ResultsFile(s.cfg.RunsDir, runID(j.r.Build))
 	res, err := results.ReadFile(path)
 	if err == nil {
 		err = res.Validate()
@@ -192,4 +192,4 @@ func (j *job) ours(res *results.Results) (*results.Results, string) {
 }
 
 // runID is the plugin's run id for a Drone build (DESIGN 3).
-func runID(build int64) string { return "drone-" + strconv.FormatInt(build, 10) }
+func runID(build int64) string { return rundir.DroneRunID(uint64(build)) }

@@ -25,7 +25,7 @@ const dirMode = 0o755
 // garbage value can never produce a path like "drone-../x".
 func RunID(getenv func(string) string, pid int) string {
 	if n, err := strconv.ParseUint(getenv("DRONE_BUILD_NUMBER"), 10, 63); err == nil && n > 0 {
-		return "drone-" + strconv.FormatUint(n, 10)
+		return DroneRunID(n)
 	}
 	return "manual-" + strconv.Itoa(pid)
 }
@@ -160,8 +160,19 @@ func (d *Dir) CanonicalAppEnvPath(server, domain string) string {
 	return filepath.Join(d.Canonical, "servers", server, domain+".env")
 }
 
+// DroneRunID is the run id of Drone build n (DESIGN 3): what the bridge and the dashboard look
+// a build's run dir up by.
+func DroneRunID(n uint64) string { return "drone-" + strconv.FormatUint(n, 10) }
+
+// ResultsName is the file name of a run's results.
+const ResultsName = "results.json"
+
+// ResultsFile is where run runID's results.json lives under runsDir, for readers that are not
+// the run itself (the bridge, the dashboard).
+func ResultsFile(runsDir, runID string) string { return filepath.Join(runsDir, runID, ResultsName) }
+
 // ResultsPath is Root/results.json.
-func (d *Dir) ResultsPath() string { return filepath.Join(d.Root, "results.json") }
+func (d *Dir) ResultsPath() string { return filepath.Join(d.Root, ResultsName) }
 
 // SummaryPath is Root/summary.md.
 func (d *Dir) SummaryPath() string { return filepath.Join(d.Root, "summary.md") }
