@@ -33,6 +33,10 @@ func UpgradeDomain(recipe, pr, ref, suffix string) string {
 	return Domain(recipe, pr, ref+"|upgrade", suffix)
 }
 
+// WarmDomain is the domain of recipe's long-lived warm app, which quick runs reuse and the
+// janitor never touches.
+func WarmDomain(recipe, suffix string) string { return WarmPrefix + recipe + "." + suffix }
+
 // prefix4 is the recipe's first four letters and digits; "warm" becomes "wrm" so no CI app is
 // ever named like a long-lived warm-* app (which the janitor must never reap).
 func prefix4(recipe string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -101,6 +102,13 @@ type Base struct {
 // A base is never newer than the head: a release that is not an ancestor of the head is passed
 // over (upgrading "from" it would be a downgrade reported as an upgrade).
 func UpgradeBase(ctx context.Context, dir, head, override string) (base Base, ok bool, err error) {
+	return UpgradeBaseFrom(ctx, dir, head, override, "")
+}
+
+// UpgradeBaseFrom is UpgradeBase with the recipe's last green canonical (a release tag, "" when
+// there is none) tried right after the override: a release cc-ci has proven green is where an
+// upgrade is best proven from, as long as it is an ancestor of the head and not the head.
+func UpgradeBaseFrom(ctx context.Context, dir, head, override, canonical string) (base Base, ok bool, err error) {
 	if err := validateRef(head); err != nil {
 		return Base{}, false, fmt.Errorf("upgrade base in %s: %w", dir, err)
 	}
@@ -135,6 +143,13 @@ func UpgradeBase(ctx context.Context, dir, head, override string) (base Base, ok
 		if r.Commit != headSHA {
 			older = append(older, r)
 		}
+	}
+	if canonical != "" {
+		if i := slices.IndexFunc(older, func(r Release) bool { return r.Tag == canonical }); i >= 0 {
+			steps = append(steps, fmt.Sprintf("last green canonical %s is an ancestor of the PR head", canonical))
+			return done(Base{Tag: older[i].Tag, Commit: older[i].Commit}, true)
+		}
+		steps = append(steps, fmt.Sprintf("last green canonical %s is not an older release on the PR head's history (the head itself, newer, or not in this clone)", canonical))
 	}
 	if len(older) > 0 {
 		b := older[len(older)-1]

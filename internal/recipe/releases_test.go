@@ -246,3 +246,31 @@ func TestVersionAtNamesTheReleaseOfACommit(t *testing.T) {
 		assert.Equal(t, want, got, "version at %s", commit)
 	}
 }
+
+func TestTheLastGreenCanonicalIsTriedFirst(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := newGitRepo(t)
+	r.release("0.1.0+1.0.0", r.commit("c1", nil))
+	r.release("0.2.0+2.0.0", r.commit("c2", nil))
+	head := r.commit("head", nil)
+	r.release("0.3.0+3.0.0", head)
+
+	base, ok, err := UpgradeBaseFrom(ctx, r.dir, head, "", "0.1.0+1.0.0")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "0.1.0+1.0.0", base.Tag, "the canonical wins over the newest release")
+	assert.Contains(t, base.Reason, "last green canonical 0.1.0+1.0.0 is an ancestor of the PR head")
+
+	for _, canonical := range []string{"0.3.0+3.0.0", "9.9.9+9"} {
+		base, ok, err = UpgradeBaseFrom(ctx, r.dir, head, "", canonical)
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, "0.2.0+2.0.0", base.Tag, "canonical %s (the head itself, or unknown) is passed over, never used", canonical)
+		assert.Contains(t, base.Reason, "last green canonical "+canonical+" is not an older release")
+	}
+
+	base, _, err = UpgradeBaseFrom(ctx, r.dir, head, "0.2.0+2.0.0", "0.1.0+1.0.0")
+	require.NoError(t, err)
+	assert.Equal(t, "0.2.0+2.0.0", base.Tag, "an explicit override comes before the canonical")
+}

@@ -27,6 +27,15 @@ const (
 	Unverified Status = "unverified"
 )
 
+// Run modes (DESIGN.md 3, CCCI_MODE).
+const (
+	ModeCold  = "cold"
+	ModeQuick = "quick"
+)
+
+// ManifestQuickFallback is the manifest key saying why a quick run ran cold.
+const ManifestQuickFallback = "quick-fallback"
+
 // Verdicts of a whole run.
 const (
 	VerdictPass       = "pass"
@@ -93,6 +102,9 @@ type App struct {
 const (
 	RoleFresh   = "fresh"
 	RoleUpgrade = "upgrade"
+	// RoleWarm is the long-lived warm-<recipe> app: created once by a cold run that found none
+	// (AppNew 1), reused by quick runs (AppNew 0).
+	RoleWarm = "warm"
 )
 
 // UpgradeBase records which release the upgrade started from, or why there was none. Reason
@@ -229,18 +241,23 @@ func (r *Results) Finalize(finished time.Time) {
 	}
 }
 
-// onceEach is the deploy-count guard: at least one app, each created exactly once, and no
-// `app new` beyond them.
+// onceEach is the deploy-count guard: at least one app, each run's own app created exactly
+// once, the warm app at most once (a quick run reuses it), and no `app new` beyond them.
 func onceEach(apps []App, deploys int) bool {
-	if len(apps) == 0 || deploys != len(apps) {
+	if len(apps) == 0 {
 		return false
 	}
+	sum := 0
 	for _, a := range apps {
-		if a.AppNew != 1 {
+		switch {
+		case a.Role == RoleWarm && a.AppNew > 1:
+			return false
+		case a.Role != RoleWarm && a.AppNew != 1:
 			return false
 		}
+		sum += a.AppNew
 	}
-	return true
+	return deploys == sum
 }
 
 // ExitCode maps a verdict to the plugin's exit code (DESIGN.md 3).

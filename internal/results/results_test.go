@@ -176,3 +176,24 @@ func TestSummaryExcerptCannotCloseItsCodeBlock(t *testing.T) {
 	s := Summary(r)
 	assert.Contains(t, s, "`````\n```\n# injected heading", "the fence must be longer than any backtick run in the excerpt")
 }
+
+func TestTheDeployCountGuardKnowsTheWarmApp(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		apps    []App
+		deploys int
+		want    bool
+	}{
+		{"a quick run reuses the warm app: no app new at all", []App{{Role: RoleWarm, AppNew: 0}}, 0, true},
+		{"a cold run that creates the warm app: three apps, each once", []App{{Role: RoleFresh, AppNew: 1}, {Role: RoleUpgrade, AppNew: 1}, {Role: RoleWarm, AppNew: 1}}, 3, true},
+		{"the warm app created twice is not once", []App{{Role: RoleWarm, AppNew: 2}}, 2, false},
+		{"a run's own app never reused", []App{{Role: RoleFresh, AppNew: 0}}, 0, false},
+		{"an app new beyond the apps", []App{{Role: RoleWarm, AppNew: 0}}, 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, onceEach(tt.apps, tt.deploys))
+		})
+	}
+}

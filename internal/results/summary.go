@@ -17,6 +17,15 @@ func Summary(r *Results) string {
 		fmt.Fprintf(&b, " · PR #%s", r.PR)
 	}
 	fmt.Fprintf(&b, " · run `%s` · app `%s` · %s\n\n", r.RunID, r.Domain, fmtSeconds(r.DurationS))
+	if r.Mode == ModeQuick {
+		b.WriteString("**Quick run**: the warm app was upgraded to this commit and checked; install, backup and restore were not run. A quick result is never a merge gate: `!testme` runs the whole ladder.\n\n")
+	}
+	if why := r.Manifest[ManifestQuickFallback]; why != "" {
+		fmt.Fprintf(&b, "Quick run requested; ran cold instead: %s.\n\n", cell(why))
+	}
+	if ov := r.Manifest["overlay"]; ov != "" && ov != "generic" {
+		fmt.Fprintf(&b, "Overlay in effect: `%s` (%s)\n\n", cell(ov), cell(r.Manifest["overlay-source"]))
+	}
 	switch {
 	case r.UpgradeBase.Version != "":
 		fmt.Fprintf(&b, "Upgrade base: `%s` (%s)\n\n", r.UpgradeBase.Version, cell(r.UpgradeBase.Reason))

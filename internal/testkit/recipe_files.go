@@ -90,6 +90,8 @@ func everyCommit(s *commitSpec, v Variant) {
 		s.volumeSpec = true
 	case SSORedirect:
 		s.env = append(s.env, "APP_LOGIN_URL="+SSOLoginURL)
+	case AuthRequired:
+		s.env = append(s.env, "APP_REQUIRE_AUTH=1")
 	case BootRestart:
 		s.env = append(s.env, "APP_FAIL_ONCE=1")
 	case DockerHostInEnv:
@@ -130,6 +132,9 @@ func headOnly(s *commitSpec, v Variant) {
 		s.envSample = append(s.envSample, "## Where the app sends its admin mail", NewEnv+"=admin@sample.example.com")
 	case MissingImage:
 		s.image = strings.TrimPrefix(MissingImageTag, "ccci-sample:")
+	case ImageTagFromEnv:
+		// Today's tag unless the app's .env sets APP_TAG: what the PR says is 2.1.0.
+		s.image = "${APP_TAG:-" + s.image + "}"
 	}
 }
 

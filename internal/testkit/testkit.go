@@ -82,6 +82,11 @@ const (
 	DockerHostInEnv Variant = "docker-host-in-env"
 	// MissingImage: the head names MissingImageTag, an image that exists nowhere.
 	MissingImage Variant = "missing-image"
+	// ImageTagFromEnv: the head's compose file names its image tag as ${APP_TAG:-2.1.0}, so an
+	// app's .env can pin another one.
+	ImageTagFromEnv Variant = "image-tag-from-env"
+	// AuthRequired: every commit's app wants a login: every page but /healthz answers 401.
+	AuthRequired Variant = "auth-required"
 )
 
 // Variants lists every variant, Good first.
@@ -90,7 +95,7 @@ func Variants() []Variant {
 		BrokenCompose, NoEnvSample, LongSecretName,
 		NoBackupLabels, NoRelease, PlaceholderRedirect, SSORedirect, FreshInstallBroken,
 		FixedHeadBrokenBase, NoDomain, VolumeSpecLabels, NewSecretAndEnv, BootRestart,
-		EmptyValidDump, SideBranchRelease, DockerHostInEnv, MissingImage}
+		EmptyValidDump, SideBranchRelease, DockerHostInEnv, MissingImage, AuthRequired, ImageTagFromEnv}
 }
 
 // ParseVariant returns the variant named s, or false when there is none.

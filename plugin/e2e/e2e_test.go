@@ -69,7 +69,13 @@ func runPlugin(t *testing.T, src, ref, pr string) run {
 // summary.md.
 func runWith(t *testing.T, src, ref, pr string, extra ...string) caseRun {
 	t.Helper()
-	dir := t.TempDir()
+	return runIn(t, t.TempDir(), src, ref, pr, extra...)
+}
+
+// runIn is runWith on the host laid out under dir, which several runs may share (quick mode's
+// warm app, the canonical); it reads the newest run's results.
+func runIn(t *testing.T, dir, src, ref, pr string, extra ...string) caseRun {
+	t.Helper()
 	h := testkit.NewHost(dir, suffix)
 	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
 	defer cancel()
@@ -87,11 +93,11 @@ func runWith(t *testing.T, src, ref, pr string, extra ...string) caseRun {
 			t.Logf("plugin output:\n%s\nsummary.md:\n%s", r.output, r.summary)
 		}
 	})
-	if matches, _ := filepath.Glob(filepath.Join(dir, "runs", "*", "results.json")); len(matches) == 1 {
-		res, err := results.ReadFile(matches[0])
+	if path := newest(filepath.Join(dir, "runs", "*", "results.json")); path != "" {
+		res, err := results.ReadFile(path)
 		require.NoError(t, err)
 		r.results = res
-		if data, err := os.ReadFile(filepath.Join(filepath.Dir(matches[0]), "summary.md")); err == nil {
+		if data, err := os.ReadFile(filepath.Join(filepath.Dir(path), "summary.md")); err == nil {
 			r.summary = string(data)
 		}
 	}
@@ -100,6 +106,18 @@ func runWith(t *testing.T, src, ref, pr string, extra ...string) caseRun {
 		assert.NoFileExists(t, h.EnvPath(d), "the app's .env must be removed")
 	}
 	return r
+}
+
+// newest is the most recently written file matching pattern, "" when none.
+func newest(pattern string) string {
+	matches, _ := filepath.Glob(pattern)
+	best, bestAt := "", time.Time{}
+	for _, m := range matches {
+		if st, err := os.Stat(m); err == nil && st.ModTime().After(bestAt) {
+			best, bestAt = m, st.ModTime()
+		}
+	}
+	return best
 }
 
 // assertNothingLeft checks the swarm holds nothing of the stack: services, volumes, secrets,

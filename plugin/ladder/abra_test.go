@@ -83,6 +83,7 @@ func TestAbraErrors(t *testing.T) {
 			if tt.tier == results.TierBackup {
 				assert.Equal(t, results.Unverified, tiers[results.TierRestore].Status)
 				assert.Equal(t, "not reached: backup did not pass", tiers[results.TierRestore].Reason)
+				assertNotReached(t, tiers, results.TierBackup, tiersAfter(results.TierRestore)...)
 			} else {
 				assertNotReached(t, tiers, tt.tier, ladderOrder[i+1:]...)
 			}

@@ -296,9 +296,10 @@ func TestNoDataProbe(t *testing.T) {
 	out := w.run(t.Context())
 
 	tiers := climb(t, out)
-	for _, name := range ladderOrder {
+	for _, name := range genericTiers {
 		assert.Equal(t, results.Pass, tiers[name].Status, "%s: %s", name, tiers[name].Reason)
 	}
+	assertGenericTop(t, tiers)
 	assert.Equal(t, results.Pass, checkOf(t, tiers[results.TierUpgrade], "volumes survive upgrade").Status)
 	assert.Equal(t, results.Skip, checkOf(t, tiers[results.TierUpgrade], "seed "+keyInstall).Status)
 	assert.Equal(t, results.Skip, checkOf(t, tiers[results.TierUpgrade], "data survives upgrade").Status)

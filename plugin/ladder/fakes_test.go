@@ -115,6 +115,14 @@ type fakeAbra struct {
 	ServerDir func() string
 	Journal   *journal
 
+	// LintOutput is what `recipe lint` prints (a table where every rule holds, by default) and
+	// LintErr what the call returns; lint calls are counted in Lints, not in the call log, which
+	// is about the apps.
+	LintOutput string
+	LintErr    error
+	Lints      int
+	LintRefs   []string // the recipe tree's ref at each lint: what abra read
+
 	Got       []abraCall
 	snapshots int
 }
@@ -198,6 +206,19 @@ func (f *fakeAbra) Restore(ctx context.Context, domain, snapshot string) error {
 		f.OnRestore(domain, snapshot)
 	}
 	return err
+}
+
+// Lint prints LintOutput and returns LintErr: abra prints its table and exits 0 whether or not
+// rules fail, and exits 1 with a FATA only when it cannot lint (docs/abra-contract.md, "recipe
+// lint", from the lint-probe cited there).
+func (f *fakeAbra) Lint(ctx context.Context, recipe string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("abra %s: %w", abra.CmdRecipeLint, err)
+	}
+	f.Lints++
+	f.LintRefs = append(f.LintRefs, f.Tree.Ref)
+	f.Journal.add("abra recipe lint %s", recipe)
+	return f.LintOutput, f.LintErr
 }
 
 // AppNews counts the `app new` calls made per domain, failed or not.
@@ -446,9 +467,12 @@ type frontDoor struct {
 	status int
 	body   string
 	hosts  []string
+	paths  []string // the path of every request, beside hosts
 	onHit  func()
 	// redirects answers a request for a path with 302 to the Location given.
 	redirects map[string]string
+	// routes answer a request for a path from the app's hosts (a readiness endpoint).
+	routes map[string]func() (int, string)
 }
 
 func newFrontDoor(t *testing.T) *frontDoor {
@@ -461,8 +485,10 @@ func newFrontDoor(t *testing.T) *frontDoor {
 func (d *frontDoor) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	d.mu.Lock()
 	d.hosts = append(d.hosts, r.Host)
+	d.paths = append(d.paths, r.URL.Path)
 	status, body, hit := d.status, d.body, d.onHit
 	loc, redirect := d.redirects[r.URL.Path]
+	route := d.routes[r.URL.Path]
 	d.mu.Unlock()
 	if hit != nil {
 		hit()
@@ -475,6 +501,9 @@ func (d *frontDoor) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Location", loc)
 		w.WriteHeader(http.StatusFound)
 		return
+	}
+	if route != nil {
+		status, body = route()
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
@@ -496,6 +525,27 @@ func (d *frontDoor) Redirect(path, loc string) {
 		d.redirects = map[string]string{}
 	}
 	d.redirects[path] = loc
+}
+
+// Route makes a request for path answer what f returns (status, body), asked anew each time.
+func (d *frontDoor) Route(path string, f func() (int, string)) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.routes == nil {
+		d.routes = map[string]func() (int, string){}
+	}
+	d.routes[path] = f
+}
+
+// Requests returns "<host> <path>" of every request so far, in order.
+func (d *frontDoor) Requests() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]string, len(d.hosts))
+	for i := range d.hosts {
+		out[i] = d.hosts[i] + " " + d.paths[i]
+	}
+	return out
 }
 
 // OnHit runs f on every request, before it is answered.

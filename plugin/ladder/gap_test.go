@@ -101,7 +101,9 @@ func TestGapsAndDeclaredSkips(t *testing.T) {
 			out := w.run(t.Context())
 
 			tiers := climb(t, out)
-			for _, name := range ladderOrder {
+			// No case declares functional checks: FUNCTIONAL is always a gap above restore.
+			assertGenericTop(t, tiers)
+			for _, name := range genericTiers {
 				tr := tiers[name]
 				declared, skipped := tt.wantSkips[name]
 				if !skipped {
@@ -121,13 +123,16 @@ func TestGapsAndDeclaredSkips(t *testing.T) {
 			}
 			assert.Equal(t, tt.wantLevel, results.Level(out.Tiers))
 			assert.Equal(t, results.VerdictPass, results.Verdict(out.Tiers), "a gap is no failure")
+			// Every case is capped by a gap: below 3 by one the ladder found, at 3 by FUNCTIONAL.
 			capped := results.CappedBy(out.Tiers)
-			if tt.wantLevel < 3 {
-				if assert.NotNil(t, capped, "the level is capped by a gap") {
-					assert.True(t, capped.Gap())
+			if assert.NotNil(t, capped, "the level is capped by a gap") {
+				assert.True(t, capped.Gap())
+				if tt.wantLevel < 3 {
+					declared, skipped := tt.wantSkips[capped.Name]
+					assert.True(t, skipped && !declared, "capped by %s, which is not one of the gaps found", capped.Name)
+				} else {
+					assert.Equal(t, results.TierFunctional, capped.Name)
 				}
-			} else {
-				assert.Nil(t, capped)
 			}
 			assert.Equal(t, tt.wantLog, w.Abra.Log())
 		})

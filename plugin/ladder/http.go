@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,7 +38,11 @@ const readyPoll = time.Second
 // window ends, then reports what it last saw.
 func (l *Ladder) serving(ctx context.Context, t *tier, a *app) bool {
 	const check = "serves its own page"
-	l.banner(t.Name, "GET %s/ with Host: %s", l.FrontDoor, a.Domain)
+	path := l.Overlay.Config.Health.Path
+	if path == "" {
+		path = "/"
+	}
+	l.banner(t.Name, "GET %s%s with Host: %s", strings.TrimRight(l.FrontDoor, "/"), path, a.Domain)
 	window := l.ReadyTimeout
 	if window <= 0 {
 		window = 2 * time.Minute
@@ -48,7 +53,10 @@ func (l *Ladder) serving(ctx context.Context, t *tier, a *app) bool {
 	var answered bool // whether that was an answer (a wrong page) rather than no answer
 	var door bool     // whether that was the front door itself failing (refused, TLS)
 	for {
-		status, why, err := l.get(wctx, a.Domain, "/")
+		status, why, err := l.ready(wctx, a.Domain)
+		if err == nil && why == "" {
+			status, why, err = l.get(wctx, a.Domain, path)
+		}
 		// An attempt cut short by the window's end saw nothing; the one before it is reported.
 		switch {
 		case err == nil && why == "":
@@ -67,8 +75,10 @@ func (l *Ladder) serving(ctx context.Context, t *tier, a *app) bool {
 			case door:
 				// The proxy in front of every app failed, not the app: the box's fault.
 				t.unverified("%s: the front door %s failed for Host %s: %s (check the proxy and CCCI_FRONTDOOR_URL)", check, l.FrontDoor, a.Domain, last)
+			case answered && strings.HasPrefix(last, "readiness probe"):
+				t.fail(check, "%s for Host %s after %s: the app never said it was ready (raise timeouts.http in recipes/%s/cc-ci.yml if its first boot is slow)", last, a.Domain, window, l.Recipe)
 			case answered:
-				t.fail(check, "%s for Host %s after %s: the page is not the app's own (check the traefik labels, the service port and that the app serves /)", last, a.Domain, window)
+				t.fail(check, "%s for Host %s after %s: the page is not the app's own (check the traefik labels, the service port and that the app serves %s; if this status is the app's own answer, e.g. 401 until you log in, declare it in health.statuses of recipes/%s/cc-ci.yml)", last, a.Domain, window, path, l.Recipe)
 			case last == "":
 				t.fail(check, "no answer for Host %s within %s: the first request did not finish", a.Domain, window)
 			default:
@@ -90,6 +100,13 @@ func (l *Ladder) get(ctx context.Context, domain, path string) (status int, why 
 		status, body, loc, err := l.fetch(ctx, domain, path)
 		if err != nil {
 			return status, "", err
+		}
+		if (status < 200 || status >= 400) && slices.Contains(l.Overlay.Config.Health.Statuses, status) && fallbackIn(body) == "" {
+			// The overlay says this is the app's own answer (401 until you log in). Not a proxy's
+			// fallback page (traefik's 404 for an unrouted Host, its 503 without backends), and
+			// not a redirect: the rules below (and redirect_hosts) decide those, since the front
+			// door's own https redirect or the placeholder host is never the app's page.
+			return status, "", nil
 		}
 		if status >= 300 && status < 400 {
 			next, why := l.redirect(domain, path, loc, hop)
@@ -144,6 +161,30 @@ func (l *Ladder) redirect(domain, path, loc string, hop int) (next, why string) 
 	return u.RequestURI(), ""
 }
 
+// ready asks the overlay's readiness probe, when there is one: why is non-empty until the app
+// says it is ready (a long first boot), so the page is judged only after.
+func (l *Ladder) ready(ctx context.Context, domain string) (status int, why string, err error) {
+	p := l.Overlay.Config.Readiness
+	if p == nil {
+		return 0, "", nil
+	}
+	status, body, _, err := l.fetch(ctx, domain, p.Path)
+	if err != nil {
+		return status, "", err
+	}
+	accept := p.Statuses
+	if len(accept) == 0 {
+		accept = []int{http.StatusOK}
+	}
+	switch {
+	case !slices.Contains(accept, status):
+		return status, fmt.Sprintf("readiness probe %s: HTTP %d (want %v) %q", p.Path, status, accept, clip(strings.TrimSpace(body))), nil
+	case !strings.Contains(body, p.Text):
+		return status, fmt.Sprintf("readiness probe %s: HTTP %d without %q", p.Path, status, p.Text), nil
+	}
+	return status, "", nil
+}
+
 // fetch is one GET through the front door with the app's Host header.
 func (l *Ladder) fetch(ctx context.Context, domain, path string) (status int, body, location string, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(l.FrontDoor, "/")+path, nil)
@@ -190,6 +231,11 @@ func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
 // Those are the CI box's faults (unverified), never the recipe's.
 func DoorFault(err error) bool {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+		return true
+	}
+	// net/http's transport reports a connection the door closed before answering with this
+	// unexported error (errServerClosedIdle); only its text can be matched.
+	if strings.Contains(err.Error(), "server closed idle connection") {
 		return true
 	}
 	var op *net.OpError

@@ -85,7 +85,7 @@ func TestServingFails(t *testing.T) {
 				assert.Contains(t, install.Reason, want)
 			}
 			assert.Equal(t, results.Fail, checkOf(t, install, "serves its own page").Status)
-			assertNotReached(t, tiers, results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore)
+			assertNotReached(t, tiers, results.TierInstall, tiersAfter(results.TierInstall)...)
 			assert.Equal(t, goodLog[:2], w.Abra.Log())
 			assert.Equal(t, results.VerdictFail, results.Verdict(out.Tiers))
 			for _, h := range w.Door.Hosts() {
@@ -126,7 +126,7 @@ func TestFrontDoorFaults(t *testing.T) {
 			for _, want := range tt.wantReason {
 				assert.Contains(t, install.Reason, want)
 			}
-			assertNotReached(t, tiers, results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore)
+			assertNotReached(t, tiers, results.TierInstall, tiersAfter(results.TierInstall)...)
 			assert.Equal(t, goodLog[:2], w.Abra.Log())
 			assert.Empty(t, out.FailureExcerpt)
 			assert.Equal(t, results.VerdictUnverified, results.Verdict(out.Tiers))
@@ -192,7 +192,7 @@ func TestRedirects(t *testing.T) {
 				return
 			}
 			assert.Equal(t, results.Fail, checkOf(t, install, "serves its own page").Status)
-			assertNotReached(t, tiers, results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore)
+			assertNotReached(t, tiers, results.TierInstall, tiersAfter(results.TierInstall)...)
 		})
 	}
 }

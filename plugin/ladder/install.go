@@ -23,9 +23,10 @@ func (l *Ladder) install(ctx context.Context) (*app, *tier) {
 	}
 	a := l.newApp(results.RoleFresh, l.FreshDomain)
 	// The head is checked out before app new, so the app's .env comes from the head's .env.sample.
-	if !l.checkoutRef(ctx, t, l.Head) || !l.create(ctx, t, a, "", true) {
+	if !l.checkoutRef(ctx, t, l.Head) || !l.create(ctx, t, a, "", true) || !l.configure(ctx, t, a) {
 		return a, t
 	}
+	l.pinnedImages(ctx, t, a)
 	if !l.deploy(ctx, t, a, "deploy", "", "the PR head "+short(l.Head)+" (chaos)") ||
 		!l.converged(ctx, t, a, "converged") ||
 		!l.chaosLabelIs(ctx, t, a, l.Head, "the PR head") ||
@@ -33,5 +34,9 @@ func (l *Ladder) install(ctx context.Context) (*app, *tier) {
 		return a, t
 	}
 	l.stable(ctx, t, a)
+	if t.ok() {
+		// Before any mutation: the page a new operator sees first.
+		l.screenshot(ctx, a)
+	}
 	return a, t
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,8 +29,33 @@ type abraRunner interface {
 	// BackupCreate returns the id of the snapshot it made, so the restore restores exactly it.
 	BackupCreate(ctx context.Context, domain string) (snapshot string, err error)
 	Restore(ctx context.Context, domain, snapshot string) error
+	// Lint runs `abra recipe lint` on the checked-out recipe and returns what it printed (also
+	// on error: abra prints the table and exits 0 even when rules fail).
+	Lint(ctx context.Context, recipe string) (output string, err error)
 	// AppNews counts `app new` calls per domain, for the deploy-count guard.
 	AppNews() map[string]int
+}
+
+// Checker runs what an overlay declares against a live app: the FUNCTIONAL checks, the install
+// steps, and the landing-page screenshot. The real one (plugin/run) drives plugin/checks and
+// plugin/browser; the ladder decides what the outcomes mean.
+type Checker interface {
+	HTTP(ctx context.Context, domain string, c overlay.HTTPCheck) results.Check
+	Browser(ctx context.Context, domain string, c overlay.BrowserCheck) CheckOutcome
+	// Exec runs an overlay executable (a test, install_steps.sh) with the app's env.
+	Exec(ctx context.Context, domain, name, path string, args []string, timeout time.Duration) CheckOutcome
+	// Screenshot saves the app's landing page as file in the run's artifacts, returning its path.
+	Screenshot(ctx context.Context, domain, file string) (string, error)
+}
+
+// CheckOutcome is what one browser check or executable came to: its status, the reason when it
+// did not pass, per-step or per-test rows, and a log excerpt or screenshot paths for the summary.
+type CheckOutcome struct {
+	Status      results.Status
+	Reason      string
+	Checks      []results.Check
+	Excerpt     string
+	Screenshots []string
 }
 
 // swarmWatcher is what the ladder needs of the swarm.
@@ -78,8 +104,10 @@ type Config struct {
 	StepTimeout   time.Duration
 	// ReadyTimeout bounds how long the app may take to answer through the front door (default 2m).
 	ReadyTimeout time.Duration
-	// Overlay is the recipe's overlay in this repo (zero value: none, the generic ladder).
+	// Overlay is the recipe's overlay in effect (zero value: none, the generic ladder).
 	Overlay overlay.Overlay
+	// ArtifactsDir is where lint.txt and screenshots are written (the run dir).
+	ArtifactsDir string
 }
 
 // Ladder runs the tiers. All fields are required except Data (nil: no data probe declared) and
@@ -91,6 +119,9 @@ type Ladder struct {
 	Git   gitTree
 	HTTP  *http.Client
 	Data  DataProbe
+	// Check runs the overlay's checks and the landing screenshot (nil: none can run, and a
+	// declared check is unverified).
+	Check Checker
 	// Floor returns the generic data floor of one stack.
 	Floor func(stack string) DataFloor
 	Out   io.Writer // progress banners (the Drone log)
@@ -98,8 +129,10 @@ type Ladder struct {
 	// report what it had proven.
 	OnTier func(results.Tier)
 
-	start time.Time
-	apps  []*app
+	start    time.Time
+	apps     []*app
+	arts     map[string]string
+	warnings []string
 }
 
 // Outcome is what a climb produced, for results.json.
@@ -109,13 +142,90 @@ type Outcome struct {
 	Apps           []results.App
 	Deploys        int
 	FailureExcerpt string
+	// Artifacts are files the run made (lint.txt, screenshot.png), by name, for results.json.
+	Artifacts map[string]string
+	// Warnings are run-wide things a maintainer should know (an overlay pinning an image).
+	Warnings []string
 }
 
 // Run climbs the ladder. It never tears down: the caller's teardown funnel does that exactly once.
 func (l *Ladder) Run(ctx context.Context) Outcome {
 	l.start = time.Now()
+	l.arts = map[string]string{}
 	var out Outcome
-	add := func(ts ...*tier) {
+	add := l.adder(&out)
+	defer l.banner("DONE", "ladder finished")
+
+	base, baseOK, err := l.Git.UpgradeBase(ctx, l.Head)
+	if err != nil {
+		t := l.newTier(results.TierInstall)
+		t.unverified("resolve upgrade base: %v", err)
+		add(t)
+		add(notReached(results.TierInstall, above(results.TierInstall)...)...)
+		return l.finish(out)
+	}
+	out.UpgradeBase = results.UpgradeBase{Version: base.Tag, Reason: base.Reason}
+	if base.Tag == "" {
+		out.UpgradeBase.Commit = base.Commit
+	}
+
+	fresh, install := l.install(ctx)
+	add(install)
+	if install.Status != results.Pass {
+		add(notReached(results.TierInstall, above(results.TierInstall)...)...)
+		return l.finish(out)
+	}
+
+	upgraded, upgrade, needs := l.upgrade(ctx, base, baseOK)
+	out.UpgradeBase.Needs = needs
+	add(upgrade)
+	if upgrade.Status != results.Pass && upgrade.Status != results.Skip {
+		add(notReached(results.TierUpgrade, above(results.TierUpgrade)...)...)
+		return l.finish(out)
+	}
+	// Backup and restore run on the upgraded app, the one an operator has; when the upgrade could
+	// not be proven (a gap), on the fresh install of the head.
+	target := fresh
+	if upgrade.Status == results.Pass {
+		target = upgraded
+	}
+	backup, restore := l.backupRestore(ctx, target)
+	add(backup, restore)
+	if !climbing(backup, restore) {
+		stopped := results.TierRestore
+		if !climbing(backup) {
+			stopped = results.TierBackup
+		}
+		add(notReached(stopped, above(results.TierRestore)...)...)
+		return l.finish(out)
+	}
+	functional := l.functional(ctx, target)
+	add(functional)
+	if !climbing(functional) {
+		add(notReached(results.TierFunctional, above(results.TierFunctional)...)...)
+		return l.finish(out)
+	}
+	add(l.lint(ctx))
+	return l.finish(out)
+}
+
+// coldTiers is every tier of a cold run, in order.
+var coldTiers = []string{results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore, results.TierFunctional, results.TierLint}
+
+// climbing reports whether the ladder goes on after ts: each passed or was skipped. After a
+// failure or an unverified tier the app's state is unknown, and what follows would say nothing.
+func climbing(ts ...*tier) bool {
+	for _, t := range ts {
+		if t.Status != results.Pass && t.Status != results.Skip {
+			return false
+		}
+	}
+	return true
+}
+
+// adder returns the function that records decided tiers into out (and tells OnTier).
+func (l *Ladder) adder(out *Outcome) func(ts ...*tier) {
+	return func(ts ...*tier) {
 		for _, t := range ts {
 			d := t.done()
 			out.Tiers = append(out.Tiers, d)
@@ -127,47 +237,14 @@ func (l *Ladder) Run(ctx context.Context) Outcome {
 			}
 		}
 	}
-	defer l.banner("DONE", "ladder finished")
-
-	base, baseOK, err := l.Git.UpgradeBase(ctx, l.Head)
-	if err != nil {
-		t := l.newTier(results.TierInstall)
-		t.unverified("resolve upgrade base: %v", err)
-		add(t)
-		add(notReached(results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore)...)
-		return l.finish(out)
-	}
-	out.UpgradeBase = results.UpgradeBase{Version: base.Tag, Reason: base.Reason}
-	if base.Tag == "" {
-		out.UpgradeBase.Commit = base.Commit
-	}
-
-	fresh, install := l.install(ctx)
-	add(install)
-	if install.Status != results.Pass {
-		add(notReached(results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore)...)
-		return l.finish(out)
-	}
-
-	upgraded, upgrade, needs := l.upgrade(ctx, base, baseOK)
-	out.UpgradeBase.Needs = needs
-	add(upgrade)
-	if upgrade.Status != results.Pass && upgrade.Status != results.Skip {
-		add(notReached(results.TierUpgrade, results.TierBackup, results.TierRestore)...)
-		return l.finish(out)
-	}
-	// Backup and restore run on the upgraded app, the one an operator has; when the upgrade could
-	// not be proven (a gap), on the fresh install of the head.
-	target := fresh
-	if upgrade.Status == results.Pass {
-		target = upgraded
-	}
-	backup, restore := l.backupRestore(ctx, target)
-	add(backup, restore)
-	return l.finish(out)
 }
 
+// Recount refreshes out's app accounting after apps were added past the climb (CreateWarm).
+func (l *Ladder) Recount(out Outcome) Outcome { return l.finish(out) }
+
 func (l *Ladder) finish(out Outcome) Outcome {
+	out.Apps, out.Deploys = nil, 0
+	out.Artifacts, out.Warnings = l.arts, l.warnings
 	news := l.Abra.AppNews()
 	for _, a := range l.apps {
 		out.Apps = append(out.Apps, results.App{Role: a.role, Domain: a.Domain, AppNew: news[a.Domain]})
@@ -178,16 +255,20 @@ func (l *Ladder) finish(out Outcome) Outcome {
 	return out
 }
 
-// notReached marks the tiers after a failed one: never a skip, since nothing was declared away.
+// notReached marks names as not reached because tier after did not pass: never a skip, since
+// nothing was declared away.
 func notReached(after string, names ...string) []*tier {
 	var ts []*tier
 	for _, n := range names {
-		if n == after {
-			continue
-		}
 		ts = append(ts, notReachedTier(n, after+" did not pass"))
 	}
 	return ts
+}
+
+// above returns the tiers of a cold climb after name.
+func above(name string) []string {
+	i := slices.Index(coldTiers, name)
+	return coldTiers[i+1:]
 }
 
 func notReachedTier(name, why string) *tier {

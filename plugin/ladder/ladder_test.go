@@ -3,6 +3,7 @@ package ladder
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,7 +15,17 @@ import (
 	"coopcloud.tech/cc-ci/internal/swarm"
 )
 
-var ladderOrder = []string{results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore}
+// ladderOrder is every tier of a cold climb, written out here so the test does not take the
+// order from the code under test.
+var ladderOrder = []string{results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore,
+	results.TierFunctional, results.TierLint}
+
+// tiersAfter returns the tiers of a cold climb above name.
+func tiersAfter(name string) []string { return ladderOrder[slices.Index(ladderOrder, name)+1:] }
+
+// genericTiers are the tiers a recipe proves with no overlay at all: FUNCTIONAL needs checks the
+// maintainer declares, so without them it is a gap (see assertGenericTop).
+var genericTiers = []string{results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore}
 
 // goodLog is abra's call log of a good run: the fresh app of the head, then the app installed
 // at the base and upgraded to the head, backed up and restored from its own snapshot.
@@ -34,7 +45,7 @@ var bothApps = []results.App{
 	{Role: results.RoleUpgrade, Domain: upgradeDomain, AppNew: 1},
 }
 
-// climb returns the outcome's tiers by name, requiring exactly the four in ladder order.
+// climb returns the outcome's tiers by name, requiring exactly the six in ladder order.
 func climb(t *testing.T, out Outcome) map[string]results.Tier {
 	t.Helper()
 	var names []string
@@ -67,6 +78,19 @@ func checkNames(tr results.Tier) []string {
 	return out
 }
 
+// assertGenericTop checks the top of a climb with no functional checks declared: FUNCTIONAL is a
+// gap (it never holds a rung, and says what would lift it), and LINT still ran and passed.
+func assertGenericTop(t *testing.T, tiers map[string]results.Tier) {
+	t.Helper()
+	fn := tiers[results.TierFunctional]
+	assert.True(t, fn.Gap(), "functional is a gap without declared checks: %s %s", fn.Status, fn.Reason)
+	assert.Equal(t, "no functional checks are declared for this recipe", fn.Reason)
+	assert.Equal(t, liftFunctional, fn.Lift)
+	lint := tiers[results.TierLint]
+	assert.Equal(t, results.Pass, lint.Status, "lint: %s", lint.Reason)
+	assert.Equal(t, results.Pass, checkOf(t, lint, "lint rules").Status)
+}
+
 // assertNotReached checks that every tier after the named one is unverified as not reached.
 func assertNotReached(t *testing.T, tiers map[string]results.Tier, after string, names ...string) {
 	t.Helper()
@@ -78,7 +102,8 @@ func assertNotReached(t *testing.T, tiers map[string]results.Tier, after string,
 
 // TestGoodRecipe: a good recipe climbs install (a fresh app of the head), upgrade (a second
 // app, from the base to the head, data carried across), backup and restore (on the upgraded
-// app), each app created once and each mutating call made once.
+// app), each app created once and each mutating call made once; with no overlay FUNCTIONAL is a
+// gap that caps the level at 3, and lint runs on the head.
 func TestGoodRecipe(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -86,14 +111,23 @@ func TestGoodRecipe(t *testing.T) {
 
 	tiers := climb(t, out)
 	for _, name := range ladderOrder {
-		assert.Equal(t, results.Pass, tiers[name].Status, "%s: %s", name, tiers[name].Reason)
 		assert.Empty(t, tiers[name].Warnings, name)
 		for _, c := range tiers[name].Checks {
 			assert.Equal(t, results.Pass, c.Status, "%s/%s: %s", name, c.Name, c.Detail)
 		}
 	}
+	for _, name := range genericTiers {
+		assert.Equal(t, results.Pass, tiers[name].Status, "%s: %s", name, tiers[name].Reason)
+	}
+	assertGenericTop(t, tiers)
 	assert.Equal(t, out.Tiers, w.Decided, "OnTier is told every tier, in order")
 	assert.Equal(t, 3, results.Level(out.Tiers))
+	if capped := results.CappedBy(out.Tiers); assert.NotNil(t, capped) {
+		assert.Equal(t, results.TierFunctional, capped.Name, "the level is capped by the functional gap")
+	}
+	assert.Equal(t, 1, w.Abra.Lints)
+	assert.Equal(t, map[string]string{"lint": LintFile}, out.Artifacts, "no checker: no screenshot, only lint.txt")
+	assert.Empty(t, out.Warnings)
 	assert.Equal(t, results.VerdictPass, results.Verdict(out.Tiers))
 	assert.Empty(t, out.FailureExcerpt)
 	assert.Equal(t, results.UpgradeBase{Version: testBase, Reason: baseReason}, out.UpgradeBase)
@@ -106,7 +140,8 @@ func TestGoodRecipe(t *testing.T) {
 	assert.Equal(t, abraCall{Cmd: abra.CmdAppNew, Recipe: testRecipe, Version: testBase, Server: testServer, Domain: upgradeDomain}, w.Abra.Got[2],
 		"the upgrade app starts at the base release")
 	// The head is checked out before the fresh app is created (its .env comes from the head's
-	// .env.sample), and again after the base is marked, before the upgrade's chaos deploy.
+	// .env.sample), again after the base is marked, before the upgrade's chaos deploy, and last
+	// for lint, which reads the checkout.
 	assert.Equal(t, []string{
 		"git upgrade-base " + testHead,
 		"git checkout " + testHead,
@@ -130,6 +165,8 @@ func TestGoodRecipe(t *testing.T) {
 		"floor upgrade: check backup paths",
 		"data upgrade: read ccci-backup",
 		"data upgrade: read ccci-after-backup",
+		"git checkout " + testHead,
+		"abra recipe lint " + testRecipe,
 	}, w.Journal.Entries)
 	assert.Empty(t, w.Floors[freshStack].Calls, "the fresh app's data is not the upgrade's nor the backup's")
 
@@ -145,6 +182,8 @@ func TestGoodRecipe(t *testing.T) {
 	assert.Equal(t, []string{"mutate backup paths", "mutate", "restore", "converged after restore", "serves its own page",
 		"backed-up paths restored", "seeded datum restored", "mutation gone", "stayed up"},
 		checkNames(tiers[results.TierRestore]))
+	assert.Empty(t, checkNames(tiers[results.TierFunctional]))
+	assert.Equal(t, []string{"lint rules"}, checkNames(tiers[results.TierLint]))
 
 	// Install, the base, the upgrade and the restore each wait for their stack, with crash-loop
 	// detection on, counting task failures since their deploy began.
@@ -246,14 +285,15 @@ func TestUpgradeBaseCommit(t *testing.T) {
 	out := w.run(t.Context())
 
 	tiers := climb(t, out)
-	for _, name := range ladderOrder {
+	for _, name := range genericTiers {
 		assert.Equal(t, results.Pass, tiers[name].Status, "%s: %s", name, tiers[name].Reason)
 	}
+	assertGenericTop(t, tiers)
 	assert.Equal(t, results.UpgradeBase{Commit: tip, Reason: w.Git.Base.Reason}, out.UpgradeBase)
 	assert.Equal(t, []string{"fresh: app new --chaos", "fresh: deploy --chaos",
 		"upgrade: app new --chaos", "upgrade: deploy --chaos", "upgrade: deploy --chaos",
 		"upgrade: backup create", "upgrade: restore 5a7e0001"}, w.Abra.Log())
-	assert.Equal(t, []string{testHead, tip, testHead}, w.Git.Checkouts)
+	assert.Equal(t, []string{testHead, tip, testHead, testHead}, w.Git.Checkouts, "the head, the base, the head to upgrade to, the head to lint")
 	assert.Contains(t, checkOf(t, tiers[results.TierUpgrade], "chaos-version label").Detail, tip[:8],
 		"the base's label names the base commit")
 	assert.Equal(t, bothApps, out.Apps)
@@ -272,7 +312,7 @@ func TestRun(t *testing.T) {
 		tiers := climb(t, out)
 		assert.Equal(t, results.Unverified, tiers[results.TierInstall].Status)
 		assert.Contains(t, tiers[results.TierInstall].Reason, "resolve upgrade base: git tag --merged")
-		assertNotReached(t, tiers, results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore)
+		assertNotReached(t, tiers, results.TierInstall, tiersAfter(results.TierInstall)...)
 		assert.Empty(t, w.Abra.Got)
 		assert.Empty(t, out.Apps)
 		assert.Equal(t, 0, out.Deploys)
@@ -284,9 +324,11 @@ func TestRun(t *testing.T) {
 		w.Step = 0
 		out := w.run(t.Context())
 
-		for name, tr := range climb(t, out) {
-			assert.Equal(t, results.Pass, tr.Status, "%s: %s", name, tr.Reason)
+		tiers := climb(t, out)
+		for _, name := range genericTiers {
+			assert.Equal(t, results.Pass, tiers[name].Status, "%s: %s", name, tiers[name].Reason)
 		}
+		assertGenericTop(t, tiers)
 		assert.Equal(t, goodLog, w.Abra.Log())
 	})
 
@@ -301,7 +343,7 @@ func TestRun(t *testing.T) {
 		tiers := climb(t, out)
 		assert.Equal(t, results.Unverified, tiers[results.TierInstall].Status)
 		assert.Contains(t, tiers[results.TierInstall].Reason, "run aborted")
-		assertNotReached(t, tiers, results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore)
+		assertNotReached(t, tiers, results.TierInstall, tiersAfter(results.TierInstall)...)
 		assert.Equal(t, results.VerdictUnverified, results.Verdict(out.Tiers))
 	})
 

@@ -146,7 +146,7 @@ func TestPreflightStopsTheLadder(t *testing.T) {
 			assert.Equal(t, results.Fail, install.Status)
 			assert.Contains(t, install.Reason, tt.wantReason)
 			assert.Equal(t, results.Fail, checkOf(t, install, "preflight").Status)
-			assertNotReached(t, tiers, results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore)
+			assertNotReached(t, tiers, results.TierInstall, tiersAfter(results.TierInstall)...)
 			assert.Empty(t, w.Abra.Got, "no abra call at all")
 			assert.Equal(t, 0, out.Deploys)
 			assert.Empty(t, w.Git.Checkouts)

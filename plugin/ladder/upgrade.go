@@ -71,6 +71,7 @@ func (l *Ladder) upgrade(ctx context.Context, base recipe.Base, hasBase bool) (*
 func (l *Ladder) installBase(ctx context.Context, t *tier, a *app, base recipe.Base) bool {
 	if base.Tag != "" {
 		return l.create(ctx, t, a, base.Tag, false) &&
+			l.configure(ctx, t, a) &&
 			l.deploy(ctx, t, a, "deploy base", base.Tag, base.Tag) &&
 			l.converged(ctx, t, a, "base converged") &&
 			l.labelEquals(ctx, t, a, "base version label", "coop-cloud."+a.Stack+".version", base.Tag) &&
@@ -79,6 +80,7 @@ func (l *Ladder) installBase(ctx context.Context, t *tier, a *app, base recipe.B
 	what := "the default branch's tip " + short(base.Commit)
 	return l.checkoutRef(ctx, t, base.Commit) &&
 		l.create(ctx, t, a, "", true) &&
+		l.configure(ctx, t, a) &&
 		l.deploy(ctx, t, a, "deploy base", "", what+" (chaos)") &&
 		l.converged(ctx, t, a, "base converged") &&
 		l.chaosLabelIs(ctx, t, a, base.Commit, what) &&

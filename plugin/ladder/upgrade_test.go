@@ -116,8 +116,11 @@ func TestRestartsBeforeConvergence(t *testing.T) {
 			out := w.run(t.Context())
 
 			tiers := climb(t, out)
-			for _, name := range ladderOrder {
+			for _, name := range genericTiers {
 				assert.Equal(t, results.Pass, tiers[name].Status, "%s: %s", name, tiers[name].Reason)
+			}
+			assertGenericTop(t, tiers)
+			for _, name := range ladderOrder {
 				if name != tt.tier {
 					assert.Empty(t, tiers[name].Warnings, name)
 				}
@@ -317,7 +320,7 @@ func TestBaseUnverified(t *testing.T) {
 			assert.Equal(t, results.Unverified, upgrade.Status)
 			assert.Contains(t, upgrade.Reason, tt.wantReason)
 			assert.Empty(t, upgrade.Lift)
-			assertNotReached(t, tiers, results.TierUpgrade, results.TierBackup, results.TierRestore)
+			assertNotReached(t, tiers, results.TierUpgrade, tiersAfter(results.TierUpgrade)...)
 			assert.Equal(t, append(slices.Clone(goodLog[:2]), tt.wantLog...), w.Abra.Log())
 			assert.Equal(t, 1, results.Level(out.Tiers))
 			assert.Equal(t, results.VerdictUnverified, results.Verdict(out.Tiers))
@@ -372,7 +375,7 @@ func TestUpgradeData(t *testing.T) {
 				assert.NotContains(t, upgrade.Reason, tt.notReason)
 			}
 			assert.Equal(t, results.Fail, checkOf(t, upgrade, "data survives upgrade").Status)
-			assertNotReached(t, tiers, results.TierUpgrade, results.TierBackup, results.TierRestore)
+			assertNotReached(t, tiers, results.TierUpgrade, tiersAfter(results.TierUpgrade)...)
 			assert.Equal(t, upgradeLog, w.Abra.Log())
 		})
 	}
@@ -391,7 +394,7 @@ func TestDataProbeRefusesTheSeed(t *testing.T) {
 	assert.Equal(t, results.Fail, tiers[results.TierUpgrade].Status)
 	assert.Contains(t, tiers[results.TierUpgrade].Reason, "did not accept a datum")
 	assert.Contains(t, tiers[results.TierUpgrade].Reason, "401 Unauthorized")
-	assertNotReached(t, tiers, results.TierUpgrade, results.TierBackup, results.TierRestore)
+	assertNotReached(t, tiers, results.TierUpgrade, tiersAfter(results.TierUpgrade)...)
 	assert.Equal(t, goodLog[:4], w.Abra.Log())
 }
 
@@ -462,7 +465,7 @@ func TestUpgradeFloor(t *testing.T) {
 				return
 			}
 			assert.Equal(t, tt.want, checkOf(t, upgrade, tt.wantCheck).Status)
-			assertNotReached(t, tiers, results.TierUpgrade, results.TierBackup, results.TierRestore)
+			assertNotReached(t, tiers, results.TierUpgrade, tiersAfter(results.TierUpgrade)...)
 		})
 	}
 }
@@ -477,7 +480,7 @@ func TestUpgradeCheckoutFails(t *testing.T) {
 	assert.Equal(t, results.Pass, tiers[results.TierInstall].Status)
 	assert.Equal(t, results.Unverified, tiers[results.TierUpgrade].Status)
 	assert.Contains(t, tiers[results.TierUpgrade].Reason, "check out 01234567: git checkout: unable to write new index file")
-	assertNotReached(t, tiers, results.TierUpgrade, results.TierBackup, results.TierRestore)
+	assertNotReached(t, tiers, results.TierUpgrade, tiersAfter(results.TierUpgrade)...)
 	assert.Equal(t, goodLog[:4], w.Abra.Log(), "nothing is deployed from an unknown tree")
 }
 
@@ -552,7 +555,7 @@ func TestUpgradeAddsWhatTheHeadNeeds(t *testing.T) {
 				return
 			}
 			assert.Equal(t, results.Fail, checkOf(t, upgrade, "generate secret api_key").Status)
-			assertNotReached(t, tiers, results.TierUpgrade, results.TierBackup, results.TierRestore)
+			assertNotReached(t, tiers, results.TierUpgrade, tiersAfter(results.TierUpgrade)...)
 		})
 	}
 }

@@ -66,6 +66,8 @@ type world struct {
 	Door    *frontDoor
 	DoorURL string // where the ladder finds the front door; Door's URL when empty
 	Overlay overlay.Overlay
+	// Check runs the overlay's checks and the landing screenshot; nil: no checker is wired.
+	Check   *fakeChecker
 	Journal *journal
 	// Snapshots are the backups abra made: snapshot id -> the app's data at that moment.
 	Snapshots map[string]map[string]string
@@ -74,23 +76,26 @@ type world struct {
 	ChaosLabels map[string]string
 	RecipeDir   string
 	ServerDir   string
-	Ready       time.Duration
-	Step        time.Duration
-	Out         strings.Builder
-	Decided     []results.Tier // what OnTier was told, in order
+	// ArtifactsDir is the run dir lint.txt and screenshots go to.
+	ArtifactsDir string
+	Ready        time.Duration
+	Step         time.Duration
+	Out          strings.Builder
+	Decided      []results.Tier // what OnTier was told, in order
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	w := &world{
-		Journal:     &journal{},
-		Door:        newFrontDoor(t),
-		Snapshots:   map[string]map[string]string{},
-		ChaosLabels: map[string]string{},
-		RecipeDir:   goodRecipe(t),
-		ServerDir:   t.TempDir(),
-		Ready:       5 * time.Second,
-		Step:        10 * time.Second,
+		Journal:      &journal{},
+		Door:         newFrontDoor(t),
+		Snapshots:    map[string]map[string]string{},
+		ChaosLabels:  map[string]string{},
+		RecipeDir:    goodRecipe(t),
+		ServerDir:    t.TempDir(),
+		ArtifactsDir: t.TempDir(),
+		Ready:        5 * time.Second,
+		Step:         10 * time.Second,
 	}
 	w.Tree = &recipeTree{Ref: testHead}
 	w.Data = &fakeData{Values: map[string]map[string]string{}, Journal: w.Journal}
@@ -98,7 +103,7 @@ func newWorld(t *testing.T) *world {
 		freshStack:   {Stack: freshStack, Volumes: 2, Paths: 1, Errs: map[string]error{}, Journal: w.Journal},
 		upgradeStack: {Stack: upgradeStack, Volumes: 2, Paths: 1, Errs: map[string]error{}, Journal: w.Journal},
 	}
-	w.Abra = &fakeAbra{Journal: w.Journal, Tree: w.Tree, ServerDir: func() string { return w.ServerDir }}
+	w.Abra = &fakeAbra{Journal: w.Journal, Tree: w.Tree, ServerDir: func() string { return w.ServerDir }, LintOutput: lintClean}
 	w.Git = &fakeGit{Journal: w.Journal, Tree: w.Tree, Base: recipe.Base{Tag: testBase, Reason: baseReason}, BaseOK: true}
 	w.Swarm = &fakeSwarm{Labels: map[string]map[string]map[string]string{}}
 	for _, stack := range []string{freshStack, upgradeStack} {
@@ -143,7 +148,7 @@ func (w *world) ladder() *Ladder {
 		Config: Config{
 			Recipe: testRecipe, FreshDomain: freshDomain, UpgradeDomain: upgradeDomain, Server: testServer,
 			ServerDir: w.ServerDir, RecipeDir: w.RecipeDir, Head: testHead, FrontDoor: w.Door.URL(),
-			StepTimeout: w.Step, ReadyTimeout: w.Ready, Overlay: w.Overlay,
+			StepTimeout: w.Step, ReadyTimeout: w.Ready, Overlay: w.Overlay, ArtifactsDir: w.ArtifactsDir,
 		},
 		Abra:   w.Abra,
 		Swarm:  w.Swarm,
@@ -158,6 +163,9 @@ func (w *world) ladder() *Ladder {
 	if w.Data != nil { // a nil *fakeData in the interface would not be "no probe"
 		l.Data = w.Data
 	}
+	if w.Check != nil { // likewise for the checker
+		l.Check = w.Check
+	}
 	if w.Floors != nil {
 		l.Floor = func(stack string) DataFloor {
 			if f := w.Floors[stack]; f != nil {
@@ -170,6 +178,23 @@ func (w *world) ladder() *Ladder {
 }
 
 func (w *world) run(ctx context.Context) Outcome { return w.ladder().Run(ctx) }
+
+// lintClean is `abra recipe lint` output (the table format of docs/abra-contract.md, written
+// here) in which every rule holds.
+const lintClean = `+------+------------------------------------+----------+-----------+---------+
+| REF  | RULE                               | SEVERITY | SATISFIED | SKIPPED |
++------+------------------------------------+----------+-----------+---------+
+| R001 | compose config has expected version | warn     | ✅        | -       |
+| R009 | one service named 'app'            | error    | ✅        | -       |
+| R014 | only annotated tags used for recipe version | error | ✅ | - |
++------+------------------------------------+----------+-----------+---------+
+`
+
+// withChecker wires a fake checker in which every check passes, writing into the run dir.
+func (w *world) withChecker() *fakeChecker {
+	w.Check = newFakeChecker(w.ArtifactsDir, w.Journal)
+	return w.Check
+}
 
 // appEnv is the app's .env as abra keeps it.
 func (w *world) appEnv(t *testing.T, domain string) string {
@@ -186,6 +211,29 @@ func overlayOf(t *testing.T, yaml string) overlay.Overlay {
 	require.NoError(t, err)
 	dir := filepath.Join("recipes", testRecipe)
 	return overlay.Overlay{Dir: dir, File: filepath.Join(dir, overlay.FileName), Config: cfg}
+}
+
+// overlayIn writes an overlay directory, its cc-ci.yml (yaml) and files (name -> content; a .sh
+// is executable), and returns it as the loader would: Dir is where install_steps.sh and tests
+// are found.
+func overlayIn(t *testing.T, yaml string, files map[string]string) overlay.Overlay {
+	t.Helper()
+	ov := overlayOf(t, yaml)
+	ov.Dir = t.TempDir()
+	ov.File = filepath.Join(ov.Dir, overlay.FileName)
+	ov.Source = overlay.SourceLocal
+	all := map[string]string{overlay.FileName: yaml}
+	maps.Copy(all, files)
+	for name, content := range all {
+		mode := os.FileMode(0o644)
+		if strings.HasSuffix(name, ".sh") {
+			mode = 0o755
+		}
+		path := filepath.Join(ov.Dir, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(content), mode))
+	}
+	return ov
 }
 
 const recipeCompose = `version: "3.8"

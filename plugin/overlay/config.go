@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"coopcloud.tech/cc-ci/plugin/browser"
+	"coopcloud.tech/cc-ci/plugin/checks"
 )
 
 // Config is the overlay's config file, cc-ci.yml. Every key is optional; the zero Config is the
@@ -126,13 +129,11 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 // it; functional and lint always apply (every app does something; every recipe can be linted).
 var declarableTiers = []string{"upgrade", "backup", "restore"}
 
-// stepActions are the browser step keys, with the fields each takes.
-var stepActions = []string{"visit", "fill", "click", "wait_text", "expect_text", "screenshot"}
+// stepActions are the browser step keys.
+var stepActions = browser.Actions
 
 var (
-	envKeyRe   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	methodRe   = regexp.MustCompile(`^[A-Z]+$`)
-	fileNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*\.png$`)
+	envKeyRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 func (c Config) validate() error {
@@ -214,19 +215,8 @@ func (c Config) validateHTTP() error {
 		if err := checkName(where, h.Name, names); err != nil {
 			return err
 		}
-		if h.Method != "" && (!methodRe.MatchString(h.Method) || len(h.Method) > 16) {
-			return fmt.Errorf("%s (%s): method %q is not an HTTP method (write GET, POST, PUT ...)", where, h.Name, h.Method)
-		}
-		if err := checkPath(where+".path", h.Path); err != nil {
-			return err
-		}
-		if err := checkStatuses(where+".statuses", h.Statuses); err != nil {
-			return err
-		}
-		for k := range h.Headers {
-			if k == "" || strings.ContainsAny(k, " :\r\n") || strings.EqualFold(k, "Host") {
-				return fmt.Errorf("%s (%s): header %q cannot be sent (Host is the app's domain; names have no spaces or colons)", where, h.Name, k)
-			}
+		if err := checks.ValidateHTTP(h.Check()); err != nil {
+			return fmt.Errorf("%s (%s): %w", where, h.Name, err)
 		}
 	}
 	return nil
@@ -239,44 +229,26 @@ func (c Config) validateBrowser() error {
 		if err := checkName(where, b.Name, names); err != nil {
 			return err
 		}
-		if len(b.Steps) == 0 {
-			return fmt.Errorf("%s (%s): no steps: give at least a visit", where, b.Name)
-		}
-		if b.Steps[0].Action != "visit" {
-			return fmt.Errorf("%s (%s): the first step must be a visit (say which page to open)", where, b.Name)
-		}
-		for j, s := range b.Steps {
-			if err := s.validate(); err != nil {
-				return fmt.Errorf("%s (%s) steps[%d]: %w", where, b.Name, j, err)
-			}
+		if err := browser.Validate(b.Check()); err != nil {
+			return fmt.Errorf("%s (%s): %w", where, b.Name, err)
 		}
 	}
 	return nil
 }
 
-func (s Step) validate() error {
-	switch s.Action {
-	case "visit":
-		return checkPath("visit", s.Path)
-	case "fill", "wait_text", "expect_text":
-		if s.Selector == "" {
-			return fmt.Errorf("%s needs a selector: write {selector: \"#id\", text: ...}", s.Action)
-		}
-		if s.Action != "fill" && s.Text == "" {
-			return fmt.Errorf("%s needs the text to look for: write {selector: %q, text: ...}", s.Action, s.Selector)
-		}
-	case "click":
-		if s.Selector == "" {
-			return fmt.Errorf("click needs a selector: write click: \"#button\"")
-		}
-	case "screenshot":
-		if !fileNameRe.MatchString(s.File) {
-			return fmt.Errorf("screenshot %q is not a plain file name ending in .png (no directories)", s.File)
-		}
-	default:
-		return fmt.Errorf("unknown browser step %q: use one of %s", s.Action, strings.Join(stepActions, ", "))
+// Check is h as the HTTP check engine runs it.
+func (h HTTPCheck) Check() checks.HTTPCheck {
+	return checks.HTTPCheck{Name: h.Name, Method: h.Method, Path: h.Path, Headers: h.Headers, Body: h.Body,
+		Status: h.Statuses, ExpectText: h.Text, NotText: h.NotText}
+}
+
+// Check is b as the browser engine runs it.
+func (b BrowserCheck) Check() browser.Check {
+	steps := make([]browser.Step, len(b.Steps))
+	for i, s := range b.Steps {
+		steps[i] = browser.Step{Action: s.Action, Path: s.Path, Selector: s.Selector, Text: s.Text, File: s.File}
 	}
-	return nil
+	return browser.Check{Name: b.Name, Steps: steps, Timeout: b.Timeout.D()}
 }
 
 func (c Config) validateTests() error {

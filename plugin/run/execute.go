@@ -15,6 +15,7 @@ import (
 
 	"coopcloud.tech/cc-ci/internal/abra"
 	"coopcloud.tech/cc-ci/internal/applock"
+	"coopcloud.tech/cc-ci/internal/canonical"
 	"coopcloud.tech/cc-ci/internal/naming"
 	"coopcloud.tech/cc-ci/internal/recipe"
 	"coopcloud.tech/cc-ci/internal/results"
@@ -47,6 +48,7 @@ type runner struct {
 	res       *results.Results
 	tiers     []results.Tier // decided so far, for an aborted run's results
 	completed bool           // the ladder returned; otherwise the run was aborted
+	warmBusy  bool           // the warm app is being changed: an abort must remove it
 	code      int            // exit code when the run could not produce a verdict (2 or 3); 0 = from verdict
 }
 
@@ -104,13 +106,21 @@ func (r *runner) execute(ctx context.Context) {
 		r.mu.Unlock()
 	}
 
-	ov, err := overlay.Load(s.OverlaysDir, s.Recipe)
+	ov, err := overlay.Resolve(overlay.Options{Root: s.OverlaysDir, Recipe: s.Recipe, Checkout: recipeDir, CopyTo: filepath.Join(dir.Root, "overlay")})
+	for _, n := range ov.Notes {
+		r.printf("    overlay: %s\n", n)
+	}
 	if err != nil {
-		r.abort(2, "%v (fix the overlay file in this repo)", err)
+		r.abort(2, "%v (fix the overlay; nothing was deployed)", err)
 		return
 	}
 	l := r.ladder(dir, recipeDir, head, ov)
-	outcome := l.Run(ctx)
+	var outcome ladder.Outcome
+	if s.Mode == ModeQuick {
+		outcome = r.runQuick(ctx, l)
+	} else {
+		outcome = l.Run(ctx)
+	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -120,6 +130,9 @@ func (r *runner) execute(ctx context.Context) {
 	r.res.Deploys = outcome.Deploys
 	r.res.Apps = outcome.Apps
 	r.res.FailureExcerpt = outcome.FailureExcerpt
+	for k, v := range outcome.Artifacts {
+		r.res.Artifacts[k] = v
+	}
 }
 
 // prepare takes both apps' locks (always in the same order, so two runs of one PR and ref
@@ -128,7 +141,12 @@ func (r *runner) execute(ctx context.Context) {
 // fail this one.
 func (r *runner) prepare(ctx context.Context, dir *rundir.Dir) bool {
 	s := r.s
-	for _, domain := range s.Domains() {
+	locks := s.Domains()
+	if s.Mode == ModeQuick {
+		// The warm app is shared by every quick run of the recipe: one at a time.
+		locks = append(locks, s.WarmDomain())
+	}
+	for _, domain := range locks {
 		r.printf("==> [%7.1fs] LOCK     app lock %s\n", r.elapsed(), applock.Path(s.LockDir, domain))
 		lock, err := applock.Acquire(ctx, s.LockDir, domain, applock.Options{Logger: r.log})
 		if err != nil {
@@ -185,7 +203,14 @@ func fetchExitCode(src string, err error) int {
 func (r *runner) ladder(dir *rundir.Dir, recipeDir, head string, ov overlay.Overlay) *ladder.Ladder {
 	s := r.s
 	env := r.hookEnv(dir, recipeDir)
-	ab := &abra.Client{Bin: s.AbraBin, Env: env, Dir: recipeDir, Out: r.out, Masker: r.masker, Timeout: s.StepTimeout, Logger: r.log}
+	stepTimeout, readyTimeout := s.StepTimeout, s.ReadyTimeout
+	if d := ov.Config.Timeouts.Deploy.D(); d > 0 {
+		stepTimeout = d
+	}
+	if d := ov.Config.Timeouts.HTTP.D(); d > 0 {
+		readyTimeout = d
+	}
+	ab := &abra.Client{Bin: s.AbraBin, Env: env, Dir: recipeDir, Out: r.out, Masker: r.masker, Timeout: stepTimeout, Logger: r.log}
 	r.mu.Lock()
 	r.abra = ab
 	docker := r.docker
@@ -194,16 +219,17 @@ func (r *runner) ladder(dir *rundir.Dir, recipeDir, head string, ov overlay.Over
 		Config: ladder.Config{
 			Recipe: s.Recipe, FreshDomain: s.Domain(), UpgradeDomain: s.UpgradeDomain(), Server: s.Server,
 			ServerDir: filepath.Join(dir.AbraDir, "servers", s.Server),
-			RecipeDir: recipeDir, Head: head, FrontDoor: s.FrontDoor, StepTimeout: s.StepTimeout, ReadyTimeout: s.ReadyTimeout,
-			Overlay: ov,
+			RecipeDir: recipeDir, Head: head, FrontDoor: s.FrontDoor, StepTimeout: stepTimeout, ReadyTimeout: readyTimeout,
+			Overlay: ov, ArtifactsDir: dir.Root,
 		},
 		Abra:  &stepAbra{c: ab, step: r.step},
 		Swarm: timedSwarm{c: docker, clock: r.clock},
-		Git:   gitCheckout{dir: recipeDir, override: s.UpgradeBase, clock: r.clock},
+		Git:   gitCheckout{dir: recipeDir, override: s.UpgradeBase, canonical: r.canonicalVersion(), clock: r.clock},
 		HTTP:  r.httpClient(),
 		Floor: func(stack string) ladder.DataFloor {
 			return timedFloor{f: &floor.Floor{Docker: docker, Stack: stack, Out: r.out}, clock: r.clock}
 		},
+		Check:  r.newChecker(dir, r.execEnv(dir, recipeDir)),
 		Out:    r.out,
 		OnTier: r.tierDecided,
 	}
@@ -212,6 +238,20 @@ func (r *runner) ladder(dir *rundir.Dir, recipeDir, head string, ov overlay.Over
 		l.Data = timedProbe{p: probe, clock: r.clock}
 	}
 	return l
+}
+
+// canonicalVersion is the recipe's last green canonical, for the base chain ("" when none or
+// unreadable: the chain then goes on to the newest release, and the log says why).
+func (r *runner) canonicalVersion() string {
+	rec, ok, err := canonical.Read(r.s.RunsDir, r.s.Recipe)
+	switch {
+	case err != nil:
+		r.printf("    canonical: %v\n", err)
+	case ok:
+		r.printf("    canonical: last green %s (run %s, level %d)\n", rec.Version, rec.RunID, rec.Level)
+		return rec.Version
+	}
+	return ""
 }
 
 // httpClient is the front-door client: timed as "http", never following redirects itself (the
@@ -225,14 +265,27 @@ func (r *runner) httpClient() *http.Client {
 
 // printOverlay prints the overlay in effect and records it in the manifest.
 func (r *runner) printOverlay(ov overlay.Overlay) {
-	if ov.File == "" {
+	r.printf("    overlay in effect: %s\n", ov.Summary())
+	if ov.Dir == "" {
 		return
 	}
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.res.Manifest["overlay"] = ov.Dir
-	r.res.Manifest["overlay-config"] = ov.File
-	r.mu.Unlock()
-	r.printf("    overlay config in effect: %s (%d declared not applicable, %d redirect hosts)\n", ov.File, len(ov.Config.ExpectedNA), len(ov.Config.RedirectHosts))
+	r.res.Manifest["overlay-source"] = ov.Source
+	if ov.File != "" {
+		r.res.Manifest["overlay-config"] = ov.File
+	}
+	if t := ov.Config.Timeouts; t.Deploy > 0 || t.HTTP > 0 {
+		r.res.Manifest["overlay-timeouts"] = fmt.Sprintf("deploy %s, http %s", orDefault(t.Deploy.D(), r.s.StepTimeout), orDefault(t.HTTP.D(), r.s.ReadyTimeout))
+	}
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
 }
 
 func (r *runner) tierDecided(t results.Tier) {
@@ -245,21 +298,35 @@ func (r *runner) tierDecided(t results.Tier) {
 // manifest, or nil when there is none.
 func (r *runner) overlayProbe(env []string, recipeDir string, ov overlay.Overlay) *ladder.HookProbe {
 	if ov.Dir == "" {
-		r.printf("    overlays in effect: none (generic ladder and data floor)\n")
 		return nil
 	}
 	hooks := filepath.Join(ov.Dir, "hooks")
 	w, rd := filepath.Join(hooks, "data-write"), filepath.Join(hooks, "data-read")
 	if !executable(w) || !executable(rd) {
-		r.printf("    overlays in effect: %s without a data probe (generic data floor only)\n", ov.Dir)
+		r.printf("    overlay data probe: none (the generic data floor only)\n")
 		return nil
 	}
 	r.mu.Lock()
 	r.res.Manifest["overlay"] = ov.Dir
 	r.res.Manifest["data-probe"] = hooks
 	r.mu.Unlock()
-	r.printf("    overlays in effect: %s (data probe hooks/{data-write,data-read}, in addition to the generic data floor)\n", ov.Dir)
+	r.printf("    overlay data probe: hooks/{data-write,data-read}, in addition to the generic data floor\n")
 	return &ladder.HookProbe{WritePath: w, ReadPath: rd, Env: env, Dir: recipeDir, Timeout: time.Minute}
+}
+
+// execEnv is the environment of the overlay's executables (tests, install_steps.sh), built from
+// an explicit list: the run's CCCI_* values, ABRA_DIR, and what a script needs to run tools
+// (PATH, HOME, the Docker endpoint). The runner's other variables, its secrets among them, never
+// reach PR-adjacent code.
+func (r *runner) execEnv(dir *rundir.Dir, recipeDir string) []string {
+	env := []string{"ABRA_DIR=" + dir.AbraDir, "CCCI_RECIPE=" + r.s.Recipe, "CCCI_RECIPE_DIR=" + recipeDir,
+		"CCCI_FRONTDOOR=" + r.s.FrontDoor, "CCCI_RUN_DIR=" + dir.Root, "CCCI_REF=" + r.s.Ref, "CCCI_MODE=" + r.s.Mode}
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "LANG", "DOCKER_HOST", "DOCKER_API_VERSION", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
 }
 
 func (r *runner) hookEnv(dir *rundir.Dir, recipeDir string) []string {

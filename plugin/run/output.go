@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"errors"
 	"io"
 	"maps"
 	"os"
@@ -94,6 +95,23 @@ func (s *stepAbra) BackupCreate(ctx context.Context, domain string) (string, err
 
 func (s *stepAbra) Restore(ctx context.Context, domain, snapshot string) error {
 	return s.do(ctx, func() error { return s.c.RestoreSnapshot(ctx, domain, snapshot) })
+}
+
+// Lint runs `abra recipe lint`; abra's table is returned also when abra fails.
+func (s *stepAbra) Lint(ctx context.Context, recipe string) (string, error) {
+	var out string
+	err := s.do(ctx, func() error {
+		res, err := s.c.RecipeLint(ctx, recipe)
+		out = res.Output
+		if out == "" {
+			var ae *abra.Error
+			if errors.As(err, &ae) {
+				out = ae.Output
+			}
+		}
+		return err
+	})
+	return out, err
 }
 
 // AppNews counts `app new` calls per domain.

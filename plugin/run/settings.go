@@ -12,6 +12,7 @@ import (
 
 	"coopcloud.tech/cc-ci/internal/cliapp"
 	"coopcloud.tech/cc-ci/internal/naming"
+	"coopcloud.tech/cc-ci/internal/results"
 )
 
 // Settings are the plugin's inputs, bound once each to a PLUGIN_* / CCCI_* env var and a --flag.
@@ -31,6 +32,7 @@ type Settings struct {
 	FrontDoor    string
 	Server       string
 	AbraBin      string
+	ChromiumBin  string
 	BuildNumber  string
 	Deadline     time.Duration
 	StepTimeout  time.Duration
@@ -46,8 +48,8 @@ type Settings struct {
 
 // Mode values.
 const (
-	ModeCold  = "cold"
-	ModeQuick = "quick"
+	ModeCold  = results.ModeCold
+	ModeQuick = results.ModeQuick
 )
 
 var (
@@ -72,6 +74,9 @@ func (s *Settings) Validate() error {
 	s.upgradeDomain = naming.UpgradeDomain(s.Recipe, s.PR, s.Ref, s.DomainSuffix)
 	if len(s.stack) > naming.MaxSwarmName {
 		return &cliapp.ConfigError{Problems: []string{fmt.Sprintf("stack name %q is %d chars, over Docker's %d: shorten CCCI_DOMAIN_SUFFIX", s.stack, len(s.stack), naming.MaxSwarmName)}}
+	}
+	if warm := naming.Stack(s.WarmDomain()); s.Mode == ModeQuick && len(warm) > naming.MaxSwarmName {
+		return &cliapp.ConfigError{Problems: []string{fmt.Sprintf("the warm app's stack name %q is %d chars, over Docker's %d: quick runs of this recipe need a shorter CCCI_DOMAIN_SUFFIX", warm, len(warm), naming.MaxSwarmName)}}
 	}
 	return nil
 }
@@ -158,6 +163,9 @@ func (s *Settings) Stack() string { return s.stack }
 // UpgradeDomain is the domain of the app installed at the upgrade base and upgraded to the head
 // (valid after Validate); Domain is the fresh install's.
 func (s *Settings) UpgradeDomain() string { return s.upgradeDomain }
+
+// WarmDomain is the recipe's long-lived warm app, reused by quick runs.
+func (s *Settings) WarmDomain() string { return naming.WarmDomain(s.Recipe, s.DomainSuffix) }
 
 // Domains are both apps' domains: the fresh install's first.
 func (s *Settings) Domains() []string { return []string{s.domain, s.upgradeDomain} }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"coopcloud.tech/cc-ci/internal/canonical"
 	"coopcloud.tech/cc-ci/internal/naming"
 	"coopcloud.tech/cc-ci/internal/results"
 	"coopcloud.tech/cc-ci/internal/rundir"
@@ -103,12 +104,17 @@ func (r *runner) finishResults() {
 	r.res.Redact(r.masker.Mask)
 	fmt.Fprintf(r.out, "==> timing: %s\n", r.clock.report(time.Since(r.started)))
 	r.writeResults()
+	if ok, err := canonical.Promote(r.s.RunsDir, r.res); err != nil {
+		r.log.Warn("record the canonical", "err", err)
+	} else if ok {
+		fmt.Fprintf(r.out, "==> canonical: %s is now the last green canonical of %s (upgrades start from it)\n", r.res.Manifest["version"], r.res.Recipe)
+	}
 }
 
 // abortedTiers keeps the tiers decided before the abort and marks the rest unverified.
 func abortedTiers(decided []results.Tier, cause string) []results.Tier {
 	out := slices.Clone(decided)
-	for _, name := range []string{results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore} {
+	for _, name := range []string{results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore, results.TierFunctional, results.TierLint} {
 		if !slices.ContainsFunc(out, func(t results.Tier) bool { return t.Name == name }) {
 			out = append(out, results.Tier{Name: name, Status: results.Unverified, Checks: []results.Check{},
 				Reason: fmt.Sprintf("run aborted before this tier was decided (%s): torn down, not verified", cause)})
@@ -121,6 +127,13 @@ func abortedTiers(decided []results.Tier, cause string) []results.Tier {
 // whether anything is left.
 func (r *runner) teardownApps(ctx context.Context) {
 	domains := r.s.Domains()
+	if r.warmBusy {
+		// Aborted while the warm app was being changed: its state is unknown, so it goes too,
+		// and the next quick run runs cold.
+		domains = append(domains, r.s.WarmDomain())
+		_ = os.Remove(warmPath(r.s.RunsDir, r.s.Recipe))
+		fmt.Fprintf(r.out, "==> warm: the run ended while the warm app %s was being changed: removing it\n", r.s.WarmDomain())
+	}
 	type outcome struct {
 		clean   bool
 		residue []string

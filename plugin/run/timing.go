@@ -72,9 +72,10 @@ func (t timedSwarm) ServiceLabels(ctx context.Context, stack string) (map[string
 // gitCheckout adapts the recipe package to the ladder's gitTree for one checkout, timed as "git".
 // override is the explicit upgrade base ("" walks the base chain).
 type gitCheckout struct {
-	dir      string
-	override string
-	clock    *clock
+	dir       string
+	override  string
+	canonical string // the recipe's last green canonical version, "" when none
+	clock     *clock
 }
 
 func (g gitCheckout) Checkout(ctx context.Context, ref string) (string, error) {
@@ -84,7 +85,7 @@ func (g gitCheckout) Checkout(ctx context.Context, ref string) (string, error) {
 
 func (g gitCheckout) UpgradeBase(ctx context.Context, head string) (recipe.Base, bool, error) {
 	defer g.clock.since("git", time.Now())
-	return recipe.UpgradeBase(ctx, g.dir, head, g.override)
+	return recipe.UpgradeBaseFrom(ctx, g.dir, head, g.override, g.canonical)
 }
 
 // timedProbe is the overlay's data probe with its hook runs timed as "hooks".

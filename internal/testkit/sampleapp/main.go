@@ -2,9 +2,10 @@
 // the test recipes deploy (see package testkit). It is deliberately tiny, and plays every part a
 // recipe needs:
 //
-//   - serve: the web app (a page, a health endpoint, a key-value API). Its data lives in a JSON
-//     file on the data volume (the sample recipe) or, with DB_HOST set, in the db service (the
-//     realistic "notes" recipe), reached over HTTP on the stack's internal network.
+//   - serve: the web app (a page, a notes form for browser checks, a health endpoint, a
+//     key-value API). Its data lives in a JSON file on the data volume (the sample recipe) or,
+//     with DB_HOST set, in the db service (the realistic "notes" recipe), reached over HTTP on
+//     the stack's internal network.
 //   - db: a database stand-in holding the key-value store on its volume, behind a password.
 //   - worker: a background job that talks to the db, like a recipe's cron or queue worker.
 //   - migrate, dump, load: what an entrypoint and backupbot's hooks call.

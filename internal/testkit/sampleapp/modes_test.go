@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -48,6 +49,38 @@ func TestRedirectsOfTheFrontPage(t *testing.T) {
 	}
 	code, _ := do(t, newHandler(localKV{st}, options{loginURL: "https://sso.example.org/login"}), http.MethodGet, "/healthz", "")
 	assert.Equal(t, http.StatusOK, code, "the healthcheck is never redirected")
+}
+
+func TestRequireAuthWantsALoginEverywhereButTheHealthcheck(t *testing.T) {
+	t.Parallel()
+	st := localStore(t)
+	o := optionsFrom(func(k string) string { return map[string]string{"APP_REQUIRE_AUTH": "1"}[k] })
+	require.True(t, o.requireAuth, "APP_REQUIRE_AUTH=1 switches it on")
+	h := newHandler(localKV{st}, o)
+	tests := []struct{ name, method, path, body string }{
+		{"the front page", http.MethodGet, "/", ""},
+		{"the notes form", http.MethodGet, "/notes", ""},
+		{"a note posted without a login", http.MethodPost, "/notes", "note=x"},
+		{"the key-value API", http.MethodPut, "/kv/x", "1"},
+		{"a page that does not exist", http.MethodGet, "/nope", ""},
+	}
+	for _, tc := range tests {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
+		req.SetBasicAuth("admin", "admin") // no credentials are ever accepted
+		h.ServeHTTP(rec, req)
+		assert.Equal(t, http.StatusUnauthorized, rec.Code, tc.name)
+		assert.Equal(t, `Basic realm="sample"`, rec.Header().Get("WWW-Authenticate"), tc.name)
+	}
+	n, err := st.count()
+	require.NoError(t, err)
+	assert.Zero(t, n, "nothing got through to the store")
+
+	code, body := do(t, h, http.MethodGet, "/healthz", "")
+	assert.Equal(t, http.StatusOK, code, "the orchestrator's healthcheck never logs in")
+	assert.Equal(t, "ok\n", body)
+	code, _ = do(t, newHandler(localKV{st}, optionsFrom(func(string) string { return "" })), http.MethodGet, "/", "")
+	assert.Equal(t, http.StatusOK, code, "without the knob the app is open")
 }
 
 func TestFailOnceFailsTheFirstStartOnly(t *testing.T) {

@@ -34,12 +34,15 @@ type options struct {
 	// loginURL (APP_LOGIN_URL) is a single sign-on login page: / redirects there, as an app
 	// behind SSO does for a visitor without a session.
 	loginURL string
+	// requireAuth (APP_REQUIRE_AUTH=1) answers every page but /healthz with 401 and a Basic
+	// challenge, like an app that wants a login at /.
+	requireAuth bool
 }
 
 func optionsFrom(getenv func(string) string) options {
 	return options{version: getenv("APP_VERSION"), domain: getenv("DOMAIN"),
 		title: envOr(getenv, "APP_TITLE", "cc-ci sample app"), fallback: getenv("APP_FALLBACK") == "1",
-		baseURL: getenv("APP_BASE_URL"), loginURL: getenv("APP_LOGIN_URL")}
+		baseURL: getenv("APP_BASE_URL"), loginURL: getenv("APP_LOGIN_URL"), requireAuth: getenv("APP_REQUIRE_AUTH") == "1"}
 }
 
 // serve runs the web app until ctx ends. It refuses to start without its secret
@@ -106,8 +109,17 @@ func listen(ctx context.Context, addr string, h http.Handler) error {
 	return nil
 }
 
-// newHandler returns the app's routes; with o.fallback it answers everything with fallbackBody.
+// newHandler returns the app's routes; with o.requireAuth it wants a login for everything but
+// /healthz.
 func newHandler(data kv, o options) http.Handler {
+	if o.requireAuth {
+		return requireAuth(appHandler(data, o))
+	}
+	return appHandler(data, o)
+}
+
+// appHandler returns the app's pages; with o.fallback it answers everything with fallbackBody.
+func appHandler(data kv, o options) http.Handler {
 	if o.fallback {
 		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -139,7 +151,25 @@ func newHandler(data kv, o options) http.Handler {
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	kvRoutes(mux, data)
+	notesRoutes(mux, data, o)
 	return mux
+}
+
+// authRealm is the Basic realm the app names when it wants a login.
+const authRealm = "sample"
+
+// requireAuth answers 401 with a Basic challenge for every path but /healthz (the orchestrator's
+// healthcheck never logs in). No credentials are ever accepted: the app only has to look like one
+// that wants a login, so INSTALL passes only when an overlay declares the 401.
+func requireAuth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+authRealm+`"`)
+		http.Error(w, "401 Unauthorized: sign in to continue", http.StatusUnauthorized)
+	})
 }
 
 // redirect returns where / sends a visitor who asked for host, or "" to serve the page.

@@ -31,6 +31,7 @@ func flags(s *run.Settings) []cli.Flag {
 		&cli.DurationFlag{Name: "deadline", Usage: "whole-run deadline; on expiry: teardown, exit 142", Value: 60 * time.Minute, EnvVars: []string{"PLUGIN_DEADLINE", "CCCI_DEADLINE"}, Destination: &s.Deadline},
 		&cli.DurationFlag{Name: "step-timeout", Usage: "timeout of one abra call or convergence wait", Value: 10 * time.Minute, EnvVars: []string{"PLUGIN_STEP_TIMEOUT", "CCCI_STEP_TIMEOUT"}, Destination: &s.StepTimeout},
 		&cli.StringFlag{Name: "upgrade-base", Usage: "explicit upgrade base (a release tag or a commit of the recipe); default: the base chain of DESIGN 4.4", EnvVars: []string{"PLUGIN_UPGRADE_BASE", "CCCI_UPGRADE_BASE"}, Destination: &s.UpgradeBase},
+		&cli.StringFlag{Name: "chromium", Usage: "chromium binary for browser checks and screenshots (empty: chromium or chromium-browser on PATH)", EnvVars: []string{"PLUGIN_CHROMIUM", "CCCI_CHROMIUM"}, Destination: &s.ChromiumBin},
 		&cli.DurationFlag{Name: "ready-timeout", Usage: "how long the app may take to answer as itself through the front door", Value: 2 * time.Minute, EnvVars: []string{"PLUGIN_READY_TIMEOUT", "CCCI_READY_TIMEOUT"}, Destination: &s.ReadyTimeout},
 	}
 }

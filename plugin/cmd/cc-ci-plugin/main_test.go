@@ -35,6 +35,7 @@ var envs = map[string]string{
 	"PLUGIN_DEADLINE":      "30m",
 	"PLUGIN_STEP_TIMEOUT":  "5m",
 	"PLUGIN_READY_TIMEOUT": "90s",
+	"CCCI_CHROMIUM":        "/usr/bin/chromium",
 	"PLUGIN_UPGRADE_BASE":  "0.1.0+1.0.0",
 }
 
@@ -56,6 +57,7 @@ func TestEveryEnvVarFillsItsSetting(t *testing.T) {
 		Mode: "quick", Forge: "gitea", LockDir: "/tmp/l", RunsDir: "/tmp/r", AbraDir: "/tmp/a", OverlaysDir: "/tmp/o",
 		DomainSuffix: "ci.example.org", FrontDoor: "http://127.0.0.1:8480", Server: "swarm1", AbraBin: "/usr/bin/abra",
 		BuildNumber: "7", Deadline: 30 * time.Minute, StepTimeout: 5 * time.Minute, ReadyTimeout: 90 * time.Second, UpgradeBase: "0.1.0+1.0.0",
+		ChromiumBin: "/usr/bin/chromium",
 	}
 	assert.Equal(t, want, *s)
 	require.NoError(t, s.Validate())
