@@ -202,7 +202,15 @@ func TestQuickModeFallsBackToColdThenReusesTheWarmAppsData(t *testing.T) {
 	assert.Contains(t, first.summary, "ran cold instead")
 	assert.Contains(t, first.output, "created the warm app")
 
-	second := runIn(t, host, rec.Src, rec.Head, "51", quick...)
+	// The PR moves on: the quick run upgrades the warm app to a new head.
+	require.NoError(t, os.WriteFile(filepath.Join(rec.Src, "README.md"), []byte("# sample\n\nA second push.\n"), 0o644))
+	for _, args := range [][]string{{"add", "-A"}, {"commit", "-qm", "a second push"}} {
+		out, err := exec.Command("git", append([]string{"-C", rec.Src}, args...)...).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+	}
+	next, err := exec.Command("git", "-C", rec.Src, "rev-parse", "HEAD").Output()
+	require.NoError(t, err)
+	second := runIn(t, host, rec.Src, strings.TrimSpace(string(next)), "50", quick...)
 	require.Equal(t, 0, second.code, second.output)
 	require.NotNil(t, second.results)
 	assert.Equal(t, results.ModeQuick, second.results.Mode)
@@ -217,7 +225,8 @@ func TestQuickModeFallsBackToColdThenReusesTheWarmAppsData(t *testing.T) {
 	assert.Equal(t, results.Pass, tier(t, second.run, results.TierFunctional).Status)
 	assert.Contains(t, second.summary, "Quick run")
 	assert.Less(t, second.results.DurationS, first.results.DurationS, "a quick run is faster than the cold run")
-	t.Logf("cold (fallback, creating the warm app): %.1fs; quick: %.1fs", first.results.DurationS, second.results.DurationS)
+	assert.Contains(t, second.output, "abra app deploy "+naming.WarmDomain("sample", suffix), "the warm app was deployed at the new head")
+	t.Logf("cold (fallback, creating the warm app): %.1fs; quick: %.1fs\n%s", first.results.DurationS, second.results.DurationS, second.summary)
 }
 
 // removeStack removes what a test left on the swarm on purpose (the warm app), as the plugin's
