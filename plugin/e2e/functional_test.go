@@ -143,15 +143,32 @@ func TestAnAppThatAnswers401PassesInstallOnlyWhenTheOverlayDeclaresIt(t *testing
 	})
 }
 
-func TestAnOverlayThatPinsAnImageIsReportedAsHidingTheChange(t *testing.T) {
+func TestAnOverlayThatPinsAnImageIsReportedAndItsScriptSeesOnlyTheRunsEnv(t *testing.T) {
 	t.Parallel()
 	rec := makeRecipe(t, testkit.ImageTagFromEnv)
-	r := runCase(t, rec, "47", caseOpts{overlays: sampleOverlays(t, "app_env: {APP_TAG: 2.0.0}\n")})
+	overlays := sampleOverlays(t, "app_env: {APP_TAG: 2.0.0}\n")
+	// install_steps.sh records the environment it was given, once per app.
+	script := "#!/bin/sh\nenv > \"$CCCI_RUN_DIR/install-env-$CCCI_APP_DOMAIN.txt\"\n"
+	require.NoError(t, os.WriteFile(filepath.Join(overlays, "sample", overlay.InstallSteps), []byte(script), 0o755))
+	const canary = "CCCI_RUNNER_SECRET_CANARY=do-not-leak-4f2a"
+	r := runCase(t, rec, "47", caseOpts{overlays: overlays, extra: []string{canary}})
 	require.NotNil(t, r.results, r.output)
 	install := tier(t, r.run, results.TierInstall)
 	require.NotEmpty(t, install.Warnings, "the pin is a warning on install")
 	assert.Contains(t, install.Warnings[0], "service app runs image ccci-sample:2.0.0, not the PR head's ccci-sample:2.1.0")
 	assert.Contains(t, r.summary, "hides the change under test", "the summary shows the warning")
+
+	envs, err := filepath.Glob(filepath.Join(runDir(t, r), "install-env-*.txt"))
+	require.NoError(t, err)
+	require.Len(t, envs, 2, "install_steps.sh ran once for each app")
+	for _, path := range envs {
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		assert.NotContains(t, string(data), "do-not-leak", "a variable of the plugin's environment never reaches a hook")
+		assert.Contains(t, string(data), "CCCI_APP_ENV=", "the script is told where the app's .env is")
+		assert.Contains(t, string(data), "ABRA_DIR=")
+	}
+	assert.NotContains(t, r.output, "do-not-leak")
 }
 
 func TestARepoOverlayIsUsedOnlyForAnAllowedRecipe(t *testing.T) {

@@ -23,8 +23,9 @@ import (
 
 // caseOpts are the run settings a case changes; zero values keep what PrepareE2E set up.
 type caseOpts struct {
-	overlays  string // CCCI_OVERLAYS_DIR
-	frontDoor string // CCCI_FRONTDOOR_URL
+	overlays  string   // CCCI_OVERLAYS_DIR
+	frontDoor string   // CCCI_FRONTDOOR_URL
+	extra     []string // more of the plugin's environment
 }
 
 // caseRun is one run's outcome plus its summary.md.
@@ -43,6 +44,7 @@ func runCase(t *testing.T, rec testkit.Recipe, pr string, o caseOpts) caseRun {
 	if o.frontDoor != "" {
 		extra = append(extra, "CCCI_FRONTDOOR_URL="+o.frontDoor)
 	}
+	extra = append(extra, o.extra...)
 	return runWith(t, rec.Src, rec.Head, pr, extra...)
 }
 

@@ -202,7 +202,7 @@ func fetchExitCode(src string, err error) int {
 // overlay's data probe.
 func (r *runner) ladder(dir *rundir.Dir, recipeDir, head string, ov overlay.Overlay) *ladder.Ladder {
 	s := r.s
-	env := r.hookEnv(dir, recipeDir)
+	env := r.childEnv(dir, recipeDir)
 	stepTimeout, readyTimeout := s.StepTimeout, s.ReadyTimeout
 	if d := ov.Config.Timeouts.Deploy.D(); d > 0 {
 		stepTimeout = d
@@ -229,7 +229,7 @@ func (r *runner) ladder(dir *rundir.Dir, recipeDir, head string, ov overlay.Over
 		Floor: func(stack string) ladder.DataFloor {
 			return timedFloor{f: &floor.Floor{Docker: docker, Stack: stack, Out: r.out}, clock: r.clock}
 		},
-		Check:  r.newChecker(dir, r.execEnv(dir, recipeDir)),
+		Check:  r.newChecker(dir, env),
 		Out:    r.out,
 		OnTier: r.tierDecided,
 	}
@@ -314,14 +314,14 @@ func (r *runner) overlayProbe(env []string, recipeDir string, ov overlay.Overlay
 	return &ladder.HookProbe{WritePath: w, ReadPath: rd, Env: env, Dir: recipeDir, Timeout: time.Minute}
 }
 
-// execEnv is the environment of the overlay's executables (tests, install_steps.sh), built from
-// an explicit list: the run's CCCI_* values, ABRA_DIR, and what a script needs to run tools
-// (PATH, HOME, the Docker endpoint). The runner's other variables, its secrets among them, never
-// reach PR-adjacent code.
-func (r *runner) execEnv(dir *rundir.Dir, recipeDir string) []string {
+// childEnv is the environment of every child of the run (abra, the data hooks, the overlay's
+// tests and install_steps.sh), built from an explicit list: the run's CCCI_* values, ABRA_DIR,
+// and what a tool needs to run (PATH, HOME, locale, the Docker endpoint). Nothing else of the
+// runner's environment, its secrets among them, reaches code next to a PR's compose files.
+func (r *runner) childEnv(dir *rundir.Dir, recipeDir string) []string {
 	env := []string{"ABRA_DIR=" + dir.AbraDir, "CCCI_RECIPE=" + r.s.Recipe, "CCCI_RECIPE_DIR=" + recipeDir,
 		"CCCI_FRONTDOOR=" + r.s.FrontDoor, "CCCI_RUN_DIR=" + dir.Root, "CCCI_REF=" + r.s.Ref, "CCCI_MODE=" + r.s.Mode}
-	for _, k := range []string{"PATH", "HOME", "TMPDIR", "LANG", "DOCKER_HOST", "DOCKER_API_VERSION", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY"} {
+	for _, k := range childEnvKeys {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
 		}
@@ -329,10 +329,9 @@ func (r *runner) execEnv(dir *rundir.Dir, recipeDir string) []string {
 	return env
 }
 
-func (r *runner) hookEnv(dir *rundir.Dir, recipeDir string) []string {
-	return append(dir.Environ(os.Environ()), "CCCI_RECIPE="+r.s.Recipe,
-		"CCCI_RECIPE_DIR="+recipeDir, "CCCI_FRONTDOOR="+r.s.FrontDoor, "CCCI_RUN_DIR="+dir.Root)
-}
+// childEnvKeys are the runner's variables a child may see.
+var childEnvKeys = []string{"PATH", "HOME", "USER", "TMPDIR", "LANG", "LC_ALL", "TZ",
+	"DOCKER_HOST", "DOCKER_API_VERSION", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY"}
 
 func executable(path string) bool {
 	fi, err := os.Stat(path)
