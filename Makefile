@@ -16,6 +16,7 @@ build:
 	cd plugin && CGO_ENABLED=0 go build -o $(BIN)/cc-ci-plugin ./cmd/cc-ci-plugin
 	cd janitor && CGO_ENABLED=0 go build -o $(BIN)/cc-ci-janitor ./cmd/cc-ci-janitor
 	cd bridge && CGO_ENABLED=0 go build -o $(BIN)/cc-ci-bridge ./cmd/cc-ci-bridge
+	cd dashboard-gen && CGO_ENABLED=0 go build -o $(BIN)/cc-ci-dashboard ./cmd/cc-ci-dashboard
 	@ls -1 $(BIN)
 
 ## test: every test of every module, including the real-kernel and real-swarm suites

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make demo: the whole path a maintainer sees, on the bundled sample recipe and the local swarm: a
 # signed `!testme` webhook from a FAKE GitHub goes to the real cc-ci-bridge, which starts a build
-# on a FAKE Drone whose step is the real cc-ci-plugin; the demo ends by printing what the PR
-# received (reaction, commit statuses, the sticky comment's Markdown).
+# on a FAKE Drone whose step is the real cc-ci-plugin; the demo prints what the PR received
+# (reaction, commit statuses, the sticky comment's Markdown) and ends by rendering the results
+# dashboard (the real cc-ci-dashboard, reading the FAKE Drone and the runs dir) and printing the
+# path of its index.html.
 # Set-up it does itself: local images (no pulls), the front door on the `proxy` network, the
 # sample recipe's git repo (two releases + a PR head), and — when no real abra is installed — the
 # FAKE abra test double. Every test double is announced loudly.
@@ -63,7 +65,7 @@ set +e
   --bridge "$root/bin/cc-ci-bridge" --plugin "$root/bin/cc-ci-plugin" \
   --src "$src" --head "$head" --pr 1 --work "$work" \
   --overlays "$root/recipes" --domain-suffix ci.local --frontdoor "$frontdoor" \
-  --step-timeout 5m --deadline 20m
+  --step-timeout 5m --deadline 20m --dashboard "$root/bin/cc-ci-dashboard"
 code=$?
 set -e
 step "finished: bridge-demo exit code $code"
@@ -73,4 +75,7 @@ if [ -n "$results" ]; then
   echo "results.json: $results"
 fi
 echo "bridge log:   $work/bridge.log"
+if [ -f "$work/dashboard/site/index.html" ]; then
+  echo "dashboard:    $work/dashboard/site/index.html"
+fi
 exit "$code"

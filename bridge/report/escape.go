@@ -141,42 +141,6 @@ func link(label, raw string) string {
 	return "[" + label + "](" + s + ")"
 }
 
-// shellWord quotes s for a POSIX shell: bare when it holds only characters no shell treats
-// specially, else in single quotes (a quote inside closes, escapes and reopens them); a value
-// with control characters (a newline would split the one-line command) uses $'...' with
-// escapes, which bash, zsh and POSIX.1-2024 sh understand.
-func shellWord(s string) string {
-	if s != "" && shellBare.MatchString(s) {
-		return s
-	}
-	if strings.IndexFunc(s, unicode.IsControl) < 0 {
-		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-	}
-	var b strings.Builder
-	b.WriteString("$'")
-	for _, c := range s {
-		switch {
-		case c == '\\' || c == '\'':
-			b.WriteByte('\\')
-			b.WriteRune(c)
-		case c == '\n':
-			b.WriteString(`\n`)
-		case c == '\t':
-			b.WriteString(`\t`)
-		case c < 0x20 || c == 0x7f:
-			b.WriteString(`\x`)
-			b.WriteByte("0123456789abcdef"[c>>4])
-			b.WriteByte("0123456789abcdef"[c&0xf])
-		default:
-			b.WriteRune(c)
-		}
-	}
-	b.WriteString("'")
-	return b.String()
-}
-
-var shellBare = regexp.MustCompile(`^[A-Za-z0-9_./:@%+=,-]+$`)
-
 // plain makes s fit a commit status description: one line of plain text, at most n runes (the
 // forges render it as text, so no escaping, but a newline or a 2 KB reason would not fit).
 func plain(s string, n int) string {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"coopcloud.tech/cc-ci/bridge/forge"
+	"coopcloud.tech/cc-ci/internal/results"
 )
 
 // Marker is the hidden HTML comment that starts the sticky comment: the bridge finds its own
@@ -166,26 +167,15 @@ func footer(run Run, links Links, runID string) string {
 	return "\n" + strings.Join(parts, " · ") + "\n\nRerun by hand:\n\n" + fenced("sh", rerun(run))
 }
 
-// rerun is the one-line cc-ci-plugin command that repeats run by hand; every value came from a
-// PR or a forge, so each is shell-quoted.
+// rerun is the one-line cc-ci-plugin command that repeats run by hand (results.Rerun, shared
+// with the dashboard's run page).
 func rerun(run Run) string {
-	args := []string{"cc-ci-plugin"}
-	add := func(flag, v string) {
-		if v != "" {
-			// --flag=value: a value that starts with '-' can never be read as a flag.
-			args = append(args, "--"+flag+"="+shellWord(v))
-		}
-	}
-	add("recipe", run.Recipe)
-	add("src", run.Src)
-	add("ref", run.SHA)
+	pr := ""
 	if run.PR > 0 {
-		add("pr", strconv.Itoa(run.PR))
+		pr = strconv.Itoa(run.PR)
 	}
-	add("repo", run.Repo)
-	add("mode", run.Mode)
-	add("forge", run.Forge)
-	return strings.Join(args, " ")
+	return results.Rerun{Recipe: run.Recipe, Src: run.Src, Ref: run.SHA, PR: pr, Repo: run.Repo, Mode: run.Mode,
+		Forge: run.Forge}.Command()
 }
 
 // status is the commit status for run; the description is one plain line within the forges' cap.

@@ -88,6 +88,8 @@ func TestRenderings(t *testing.T) {
 	baseline.Manifest = map[string]string{VersionKey: "0.2.0+2.0.0"}
 	quickRun := run
 	quickRun.Mode = ModeQuick
+	fellBack := level3(ModeCold)
+	fellBack.Manifest = map[string]string{results.ManifestQuickFallback: "no warm app of sample exists yet (a green cold run creates it)"}
 
 	tests := []struct {
 		name      string
@@ -105,6 +107,8 @@ func TestRenderings(t *testing.T) {
 			forge.Status{State: forge.StateError, Description: "CI error, not the recipe (!testme to retry): upgrade: docker daemon did not answer within 10m0s"}},
 		{"quick-run", quickRun, level3(ModeQuick), nil,
 			forge.Status{State: forge.StateSuccess, Description: "quick run, not a full verdict · level 3/5 · pass"}},
+		{"quick-fell-back-to-cold", quickRun, fellBack, nil,
+			forge.Status{State: forge.StateSuccess, Description: "level 3/5 · pass"}},
 		{"regression", run, regressed, baseline,
 			forge.Status{State: forge.StateFailure, Description: "fail at BACKUP: backupbot found no volume to back up"}},
 	}

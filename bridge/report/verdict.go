@@ -24,7 +24,10 @@ func Verdict(run Run, res, baseline *results.Results, links Links) (string, forg
 	if res == nil {
 		return BuildError(run, "error", "the run left no results")
 	}
-	quick := run.Mode == ModeQuick || res.Mode == ModeQuick
+	// A quick request that found no warm app ran cold (the plugin says why in the manifest): its
+	// verdict is a full one.
+	fellBack := res.Manifest[results.ManifestQuickFallback]
+	quick := res.Mode == ModeQuick || (run.Mode == ModeQuick && fellBack == "")
 	var b strings.Builder
 	b.WriteString(Marker + "\n")
 	drop := regression(res, baseline, quick)
@@ -53,6 +56,9 @@ func Verdict(run Run, res, baseline *results.Results, links Links) (string, forg
 	fmt.Fprintf(&b, "Tested %s in %s: %s.\n", subject(run), duration(res.DurationS), buildLink(run))
 	if quick {
 		b.WriteString("\n_" + quickLabel + "._\n")
+	}
+	if fellBack != "" && !quick {
+		fmt.Fprintf(&b, "\n_Quick run requested; it ran cold instead (%s), so this is a full verdict._\n", text(fellBack))
 	}
 	writeUpgradeBase(&b, res.UpgradeBase)
 	writeTiers(&b, res)

@@ -48,6 +48,7 @@ const (
 // demoConfig is the bridge-demo subcommand's flags.
 type demoConfig struct {
 	bridge, plugin      string // the binaries
+	dashboard           string // the cc-ci-dashboard binary; empty: no dashboard at the end
 	src, head           string // the recipe repo and the PR head under test
 	recipe              string // the recipe the repo is enrolled as
 	pr                  int
@@ -64,6 +65,7 @@ func parseDemo(args []string) (demoConfig, error) {
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.bridge, "bridge", "", "cc-ci-bridge binary")
 	fs.StringVar(&c.plugin, "plugin", "", "cc-ci-plugin binary")
+	fs.StringVar(&c.dashboard, "dashboard", "", "cc-ci-dashboard binary, run against the FAKE Drone at the end")
 	fs.StringVar(&c.src, "src", "", "recipe repo (a path is a valid clone URL)")
 	fs.StringVar(&c.head, "head", "", "the PR head under test")
 	fs.StringVar(&c.work, "work", "", "work dir")
@@ -146,6 +148,12 @@ func bridgeDemo(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("no verdict on the PR within %s (%w); see %s", c.wait, context.Cause(waitCtx), b.logPath)
 	}
 	final := printPR(out, forge, c, comment.ID)
+	if c.dashboard != "" {
+		// While the FAKE Drone still answers: the dashboard reads its builds and the runs dir.
+		if err := renderDashboard(ctx, c, droneSrv.URL, out); err != nil {
+			return err
+		}
+	}
 	if final != "success" {
 		return fmt.Errorf("the PR's verdict is %q, not success", final)
 	}

@@ -46,6 +46,7 @@ func TestBridgeDemoNeedsItsBinariesRecipeAndWorkDir(t *testing.T) {
 	full := []string{"--bridge", "b", "--plugin", "p", "--src", "/r/sample", "--head", "abc", "--work", "/w", "--frontdoor", "http://x"}
 	c, err := parseDemo(append(full, "--pr", "7", "--deadline", "3m"))
 	require.NoError(t, err)
+	assert.Empty(t, c.dashboard, "the dashboard at the end is optional")
 	assert.Equal(t, 7, c.pr)
 	assert.Equal(t, 3*time.Minute, c.deadline)
 	assert.Equal(t, "sample", c.recipe, "the sample recipe is enrolled by default")
@@ -58,4 +59,8 @@ func TestBridgeDemoNeedsItsBinariesRecipeAndWorkDir(t *testing.T) {
 	}
 	_, err = parseDemo(append(full, "extra"))
 	assert.Error(t, err, "no positional arguments")
+	c, err = parseDemo(append(full, "--dashboard", "/bin/cc-ci-dashboard"))
+	require.NoError(t, err)
+	assert.Equal(t, "/bin/cc-ci-dashboard", c.dashboard)
+	assert.Equal(t, "/w/dashboard/site/index.html", dashboardIndex(c.work))
 }

@@ -10,9 +10,11 @@
 //	ccci-testenv notes <dir>                 generate the realistic notes recipe; prints src= and head=
 //	ccci-testenv bridge-demo --bridge <bin> --plugin <bin> --src <repo> --head <sha> --work <dir>
 //	        --frontdoor <url> [--overlays <dir>] [--domain-suffix ci.local] [--pr 1] [...]
+//	        [--dashboard <bin>]
 //	                                         a signed !testme from the FAKE GitHub to the real
 //	                                         bridge, the real plugin as the FAKE Drone's step;
-//	                                         prints the plugin's log and what the PR received
+//	                                         prints the plugin's log and what the PR received,
+//	                                         then renders the dashboard from the FAKE Drone
 package main
 
 import (
@@ -37,7 +39,7 @@ const usage = `usage:
   ccci-testenv notes <dir>
   ccci-testenv bridge-demo --bridge <bin> --plugin <bin> --src <repo> --head <sha> --work <dir> --frontdoor <url>
       [--overlays <dir>] [--domain-suffix ci.local] [--recipe sample] [--pr 1]
-      [--step-timeout 5m] [--ready-timeout 2m] [--deadline 20m] [--wait 25m]`
+      [--step-timeout 5m] [--ready-timeout 2m] [--deadline 20m] [--wait 25m] [--dashboard <bin>]`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
