@@ -147,6 +147,9 @@ type Results struct {
 	Artifacts   map[string]string `json:"artifacts"`
 	// FailureExcerpt is the log tail of the first failing tier, for summaries and the dashboard.
 	FailureExcerpt string `json:"failure_excerpt,omitempty"`
+	// Allowances are the operator's policy allowances this run used (DESIGN 4.7), each naming
+	// the service and the construct it was allowed.
+	Allowances []string `json:"allowances,omitempty"`
 }
 
 // Tier returns the named tier, or nil when the run never reached it.
@@ -307,6 +310,9 @@ func (r *Results) Redact(mask func(string) string) {
 		r.UpgradeBase.Needs[i] = mask(r.UpgradeBase.Needs[i])
 	}
 	r.FailureExcerpt = mask(r.FailureExcerpt)
+	for i := range r.Allowances {
+		r.Allowances[i] = mask(r.Allowances[i])
+	}
 	for i := range r.Teardown.Residue {
 		r.Teardown.Residue[i] = mask(r.Teardown.Residue[i])
 	}

@@ -57,6 +57,9 @@ func Summary(r *Results) string {
 			fmt.Fprintf(&b, "\n⚠️ %s: %s", t.Name, cell(w))
 		}
 	}
+	for _, a := range r.Allowances {
+		fmt.Fprintf(&b, "\n🔓 allowed by the operator's policy: %s", cell(a))
+	}
 	apps := make([]string, 0, len(r.Apps))
 	for _, a := range r.Apps {
 		apps = append(apps, fmt.Sprintf("%s `%s` (app new ×%d)", a.Role, a.Domain, a.AppNew))

@@ -89,7 +89,7 @@ func TestStepVerdictsInOneBrowser(t *testing.T) {
 	sess, err := l.start(context.Background(), r.printf)
 	require.NoError(t, err)
 	defer sess.close()
-	const waitBound = 3 * time.Second
+	const waitBound = 10 * time.Second
 	sess.timeout = waitBound
 	tests := []struct {
 		name       string
@@ -101,9 +101,9 @@ func TestStepVerdictsInOneBrowser(t *testing.T) {
 		{"text that appears later is waited for", "/notes", []Step{{Action: ActionWaitText, Selector: "#later", Text: "ready"}},
 			results.Pass, `#later shows "ready now"`},
 		{"text that never appears fails with what the element shows", "/notes", []Step{{Action: ActionWaitText, Selector: "h1", Text: "Goodbye"}},
-			results.Fail, `selector "h1" never showed "Goodbye" within 3s; it shows "Notes"`},
+			results.Fail, `selector "h1" never showed "Goodbye" within 10s; it shows "Notes"`},
 		{"a selector that never appears", "/notes", []Step{{Action: ActionWaitText, Selector: "#nope", Text: "x"}},
-			results.Fail, `selector "#nope" never appeared on the page within 3s`},
+			results.Fail, `selector "#nope" never appeared on the page within 10s`},
 		{"a hidden element does not show its text", "/notes", []Step{{Action: ActionExpectText, Selector: "#ghost", Text: "Welcome"}},
 			results.Fail, `selector "#ghost" is on the page but hidden`},
 		{"a missing element is not on the page", "/notes", []Step{{Action: ActionExpectText, Selector: "#nope", Text: "x"}},

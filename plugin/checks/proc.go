@@ -25,7 +25,7 @@ const (
 	DefaultKillGrace = 5 * time.Second
 	// drainDelay bounds how long output pipes may stay open after the process group is gone (a
 	// process that left the group, with setsid, may hold them).
-	drainDelay = 2 * time.Second
+	drainDelay = 10 * time.Second
 	// maxLine caps one output line; the rest of a longer line is dropped and the cut marked.
 	maxLine = 16 << 10
 	// lineSlack is read past maxLine before masking, so a secret straddling the cut is still

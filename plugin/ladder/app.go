@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,9 +54,15 @@ func (l *Ladder) create(ctx context.Context, t *tier, a *app, version string, ch
 	return true
 }
 
-// deploy deploys a at version, or with chaos at the checked-out commit.
+// deploy deploys a at version, or with chaos at the checked-out commit, once the guard has
+// judged what it would run.
 func (l *Ladder) deploy(ctx context.Context, t *tier, a *app, check, version, what string) bool {
 	chaos := version == ""
+	// A release is deployed from its tag, which `abra app new <recipe> <version>` checked out:
+	// the guard reads the same files abra is about to deploy.
+	if !l.guarded(ctx, t, a, what) {
+		return false
+	}
 	l.banner(t.Name, "abra app deploy %s %s", a.Domain, what)
 	sctx, cancel := l.step(ctx)
 	a.deployedAt = time.Now()
@@ -67,6 +74,37 @@ func (l *Ladder) deploy(ctx context.Context, t *tier, a *app, check, version, wh
 	}
 	t.pass(check, "deployed %s", what)
 	return true
+}
+
+// guarded asks the guard about the configuration a's deploy would run: a refused construct
+// fails the tier before anything is deployed, naming what to change or how an operator allows it.
+func (l *Ladder) guarded(ctx context.Context, t *tier, a *app, what string) bool {
+	if l.Guard == nil {
+		return true
+	}
+	refused, allowed, err := l.Guard.Check(ctx, l.RecipeDir, l.envPath(a), a.Stack)
+	switch {
+	case err != nil:
+		t.fail("policy", "the configuration of %s could not be read for the policy check: %v", what, err)
+		return false
+	case len(refused) > 0:
+		t.fail("policy", "refused before deploying %s: %s", what, strings.Join(refused, "; "))
+		return false
+	}
+	for _, al := range allowed {
+		if !slices.Contains(l.allowed, al) {
+			l.allowed = append(l.allowed, al)
+		}
+	}
+	t.pass("policy", "nothing the policy refuses in %s%s", what, allowedNote(len(allowed)))
+	return true
+}
+
+func allowedNote(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d construct(s) allowed by the operator)", n)
 }
 
 // converged waits for every service of a to run its desired replicas, failing fast on a crash

@@ -48,6 +48,14 @@ type Checker interface {
 	Screenshot(ctx context.Context, domain, file string) (string, error)
 }
 
+// Guard is asked before every deploy (DESIGN 4.7): the policy's verdict on what the deploy is
+// about to run, the app's effective configuration (its .env, the checked-out compose files). It
+// returns the reasons of every refused construct and the allowances used; err when the
+// configuration cannot be read.
+type Guard interface {
+	Check(ctx context.Context, recipeDir, envPath, stack string) (refused, allowed []string, err error)
+}
+
 // CheckOutcome is what one browser check or executable came to: its status, the reason when it
 // did not pass, per-step or per-test rows, and a log excerpt or screenshot paths for the summary.
 type CheckOutcome struct {
@@ -122,6 +130,9 @@ type Ladder struct {
 	// Check runs the overlay's checks and the landing screenshot (nil: none can run, and a
 	// declared check is unverified).
 	Check Checker
+	// Guard judges each deploy's configuration before abra sees it (nil: nothing is checked,
+	// only for tests of other rules).
+	Guard Guard
 	// Floor returns the generic data floor of one stack.
 	Floor func(stack string) DataFloor
 	Out   io.Writer // progress banners (the Drone log)
@@ -133,6 +144,7 @@ type Ladder struct {
 	apps     []*app
 	arts     map[string]string
 	warnings []string
+	allowed  []string
 }
 
 // Outcome is what a climb produced, for results.json.
@@ -146,6 +158,8 @@ type Outcome struct {
 	Artifacts map[string]string
 	// Warnings are run-wide things a maintainer should know (an overlay pinning an image).
 	Warnings []string
+	// Allowances are the operator's policy allowances the deploys used.
+	Allowances []string
 }
 
 // Run climbs the ladder. It never tears down: the caller's teardown funnel does that exactly once.
@@ -244,7 +258,7 @@ func (l *Ladder) Recount(out Outcome) Outcome { return l.finish(out) }
 
 func (l *Ladder) finish(out Outcome) Outcome {
 	out.Apps, out.Deploys = nil, 0
-	out.Artifacts, out.Warnings = l.arts, l.warnings
+	out.Artifacts, out.Warnings, out.Allowances = l.arts, l.warnings, l.allowed
 	news := l.Abra.AppNews()
 	for _, a := range l.apps {
 		out.Apps = append(out.Apps, results.App{Role: a.role, Domain: a.Domain, AppNew: news[a.Domain]})

@@ -114,7 +114,13 @@ func (r *runner) execute(ctx context.Context) {
 		r.abort(2, "%v (fix the overlay; nothing was deployed)", err)
 		return
 	}
+	g, err := newGuard(s, r.clock)
+	if err != nil {
+		r.abort(2, "%v (fix the operator's allowances; nothing was deployed)", err)
+		return
+	}
 	l := r.ladder(dir, recipeDir, head, ov)
+	l.Guard = g
 	var outcome ladder.Outcome
 	if s.Mode == ModeQuick {
 		outcome = r.runQuick(ctx, l)
@@ -133,6 +139,7 @@ func (r *runner) execute(ctx context.Context) {
 	for k, v := range outcome.Artifacts {
 		r.res.Artifacts[k] = v
 	}
+	r.res.Allowances = outcome.Allowances
 }
 
 // prepare takes both apps' locks (always in the same order, so two runs of one PR and ref
