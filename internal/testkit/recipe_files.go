@@ -23,6 +23,27 @@ type commitSpec struct {
 	noDomain        bool // .env.sample without DOMAIN
 	brokenCompose   bool
 	noEnvSample     bool
+	// canary holds what a policy canary adds to the app service: volume entries, raw service
+	// lines, networks (with their top-level declaration).
+	canary canary
+}
+
+// canary is one construct the policy refuses, added to the app service.
+type canary struct {
+	volumes  []string // more entries of the app's volumes list
+	service  string   // raw lines under the app service (4-space indented)
+	network  string   // a network the app joins
+	networks string   // its top-level declaration (2-space indented)
+}
+
+// canaries are the policy canary variants' constructs (DESIGN 4.7).
+var canaries = map[Variant]canary{
+	CanarySocket:      {volumes: []string{"/var/run/docker.sock:/var/run/docker.sock:ro"}},
+	CanaryHostPath:    {volumes: []string{"/etc:/host-etc:ro"}},
+	CanaryPrivileged:  {service: "    privileged: true\n"},
+	CanaryHostNetwork: {network: "hostnet", networks: "  hostnet:\n    external: true\n    name: host\n"},
+	CanaryCapAdd:      {service: "    cap_add:\n      - NET_ADMIN\n"},
+	CanaryHostPort:    {service: "    ports:\n      - target: 8080\n        mode: host\n"},
 }
 
 // Good backupbot hooks: dump the KV store into the backed-up path, load it back after restore.
@@ -132,6 +153,8 @@ func headOnly(s *commitSpec, v Variant) {
 		s.envSample = append(s.envSample, "## Where the app sends its admin mail", NewEnv+"=admin@sample.example.com")
 	case MissingImage:
 		s.image = strings.TrimPrefix(MissingImageTag, "ccci-sample:")
+	case CanarySocket, CanaryHostPath, CanaryPrivileged, CanaryHostNetwork, CanaryCapAdd, CanaryHostPort:
+		s.canary = canaries[v]
 	case ImageTagFromEnv:
 		// Today's tag unless the app's .env sets APP_TAG: what the PR says is 2.1.0.
 		s.image = "${APP_TAG:-" + s.image + "}"
@@ -205,7 +228,14 @@ func composeFile(s commitSpec) string {
 	b.WriteString("---\nversion: \"3.8\"\n\nservices:\n  app:\n")
 	fmt.Fprintf(&b, "    image: ccci-sample:%s\n    command: %s\n", s.image, s.command)
 	b.WriteString("    networks:\n      - proxy\n      - internal\n")
+	if s.canary.network != "" {
+		fmt.Fprintf(&b, "      - %s\n", s.canary.network)
+	}
 	fmt.Fprintf(&b, "    volumes:\n      - %s:/data\n", s.volume)
+	for _, v := range s.canary.volumes {
+		fmt.Fprintf(&b, "      - %s\n", v)
+	}
+	b.WriteString(s.canary.service)
 	b.WriteString("    secrets:\n      - api_key\n")
 	if s.extraSecret != "" {
 		fmt.Fprintf(&b, "      - %s\n", s.extraSecret)
@@ -247,7 +277,7 @@ func composeFile(s commitSpec) string {
 		}
 		fmt.Fprintf(&b, "        - \"backupbot.restore.post-hook=%s\"\n", s.restorePostHook)
 	}
-	b.WriteString("\nnetworks:\n  proxy:\n    external: true\n  internal:\n\n")
+	b.WriteString("\nnetworks:\n  proxy:\n    external: true\n  internal:\n" + s.canary.networks + "\n")
 	fmt.Fprintf(&b, "volumes:\n  %s:\n\n", s.volume)
 	b.WriteString("secrets:\n  api_key:\n    external: true\n")
 	b.WriteString("    name: ${STACK_NAME}_api_key_${SECRET_API_KEY_VERSION}\n")

@@ -85,6 +85,15 @@ const (
 	// ImageTagFromEnv: the head's compose file names its image tag as ${APP_TAG:-2.1.0}, so an
 	// app's .env can pin another one.
 	ImageTagFromEnv Variant = "image-tag-from-env"
+	// The policy canaries: the head's app service asks for one construct the policy refuses
+	// (DESIGN 4.7): the Docker socket, a host path, privileged, the host network, an added
+	// capability, a host-mode port.
+	CanarySocket      Variant = "canary-socket"
+	CanaryHostPath    Variant = "canary-host-path"
+	CanaryPrivileged  Variant = "canary-privileged"
+	CanaryHostNetwork Variant = "canary-host-network"
+	CanaryCapAdd      Variant = "canary-cap-add"
+	CanaryHostPort    Variant = "canary-host-port"
 	// AuthRequired: every commit's app wants a login: every page but /healthz answers 401.
 	AuthRequired Variant = "auth-required"
 )
@@ -95,7 +104,8 @@ func Variants() []Variant {
 		BrokenCompose, NoEnvSample, LongSecretName,
 		NoBackupLabels, NoRelease, PlaceholderRedirect, SSORedirect, FreshInstallBroken,
 		FixedHeadBrokenBase, NoDomain, VolumeSpecLabels, NewSecretAndEnv, BootRestart,
-		EmptyValidDump, SideBranchRelease, DockerHostInEnv, MissingImage, AuthRequired, ImageTagFromEnv}
+		EmptyValidDump, SideBranchRelease, DockerHostInEnv, MissingImage, AuthRequired, ImageTagFromEnv,
+		CanarySocket, CanaryHostPath, CanaryPrivileged, CanaryHostNetwork, CanaryCapAdd, CanaryHostPort}
 }
 
 // ParseVariant returns the variant named s, or false when there is none.
