@@ -1,61 +1,32 @@
 # NixOS module: the cc-ci janitor (DESIGN.md 7). A timer starts a oneshot service every
-# `onCalendar` (every 5 minutes by default); each start is ONE pass of cc-ci-janitor, which tears down what killed CI runs left
-# on the swarm and never touches a live run (the per-app flock decides).
+# `onCalendar` (every 5 minutes by default); each start is ONE pass of cc-ci-janitor, which tears
+# down what killed CI runs left on the swarm and never touches a live run (the per-app flock
+# decides).
 #
 #   services.cc-ci-janitor = {
 #     enable = true;
 #     package = inputs.cc-ci.packages.x86_64-linux.cc-ci-janitor;
-#     domainSuffix = "ci.coopcloud.tech";   # must be the plugin's
 #   };
 #
-# The settings must match the plugin's (same lock dir, abra dir, server, suffix, deadline):
-# the lock dir is how the two agree on which app is live.
+# The lock dir, abra dir, server, domain suffix and deadline are the plugin's: they come from
+# services.cc-ci (common.nix), the one option set every part reads, never from options of this
+# module. The lock dir is how the janitor and the plugin agree on which app is live.
 { config, lib, pkgs, ... }:
 
 let
   cfg = config.services.cc-ci-janitor;
+  common = config.services.cc-ci;
   inherit (lib) mkEnableOption mkIf mkOption types;
 in
 {
+  imports = [ ./common.nix ];
+
   options.services.cc-ci-janitor = {
     enable = mkEnableOption "the cc-ci janitor, which reaps what killed CI runs left on the swarm";
 
     package = mkOption {
       type = types.package;
       description = "Package providing bin/cc-ci-janitor.";
-    };
-
-    lockDir = mkOption {
-      type = types.str;
-      default = "/run/lock/cc-ci";
-      description = "Directory of the per-app lockfiles (CCCI_APP_LOCK_DIR), shared with the plugin.";
-    };
-
-    abraDir = mkOption {
-      type = types.str;
-      default = "/var/lib/cc-ci/abra";
-      description = "Canonical abra dir (CCCI_ABRA_DIR); app .env files are servers/<server>/<domain>.env in it.";
-    };
-
-    server = mkOption {
-      type = types.str;
-      default = "default";
-      description = "abra server name of the local swarm (CCCI_SERVER).";
-    };
-
-    domainSuffix = mkOption {
-      type = types.str;
-      default = "ci.coopcloud.tech";
-      description = "DNS suffix of CI apps (CCCI_DOMAIN_SUFFIX); maps stack names back to domains.";
-    };
-
-    deadline = mkOption {
-      type = types.str;
-      default = "60m";
-      description = ''
-        The plugin's run deadline (CCCI_DEADLINE, a Go duration). A lock held longer than twice
-        this is logged as a possible leaked run; it is still never taken.
-      '';
     };
 
     onCalendar = mkOption {
@@ -75,9 +46,9 @@ in
   };
 
   config = mkIf cfg.enable {
-    # /run is tmpfs: recreate the lock dir at boot, before the first CI run. (An empty lock dir
-    # after a reboot is expected: stacks without a lockfile are reaped at once.)
-    systemd.tmpfiles.rules = [ "d ${cfg.lockDir} 0755 root root -" ];
+    # The shared dirs (the lock dir on tmpfs, recreated at boot) come from common.nix. An empty
+    # lock dir after a reboot is expected: stacks without a lockfile are reaped at once.
+    services.cc-ci.enable = true;
 
     systemd.services.cc-ci-janitor = {
       description = "cc-ci janitor: one pass over what killed CI runs left on the swarm";
@@ -85,11 +56,7 @@ in
       after = [ "docker.service" "systemd-tmpfiles-setup.service" ];
       requires = [ "docker.service" ];
       environment = {
-        CCCI_APP_LOCK_DIR = cfg.lockDir;
-        CCCI_ABRA_DIR = cfg.abraDir;
-        CCCI_SERVER = cfg.server;
-        CCCI_DOMAIN_SUFFIX = cfg.domainSuffix;
-        CCCI_DEADLINE = cfg.deadline;
+        inherit (common.env) CCCI_APP_LOCK_DIR CCCI_ABRA_DIR CCCI_SERVER CCCI_DOMAIN_SUFFIX CCCI_DEADLINE;
         CCCI_LOG_FORMAT = cfg.logFormat;
       };
       serviceConfig = {
@@ -119,7 +86,7 @@ in
         # Writable: the lock dir (probe, unlink) and the abra dir (.env files). The docker socket
         # needs no write access to its mount: connect(2) on a socket ignores read-only mounts.
         # "-": a missing dir is not an error (the janitor logs it and exits 0).
-        ReadWritePaths = [ "-${cfg.lockDir}" "-${cfg.abraDir}" ];
+        ReadWritePaths = [ "-${common.paths.lockDir}" "-${common.paths.abraDir}" ];
         ProtectHome = true;
         PrivateTmp = true;
         PrivateDevices = true;
