@@ -62,5 +62,7 @@ volumes:
 	after := unstable.Failures[0]
 	assert.NotEqual(t, boot.TaskID, after.TaskID)
 	assert.Equal(t, 137, after.ExitCode)
+	assert.False(t, after.OOMKilled, "exit 137 from docker kill is a SIGKILL, not an OOM kill")
+	assert.NotContains(t, after.Err, "OOM")
 	assert.Contains(t, err.Error(), "service "+stack+"_app: task failed after converging (exit 137 at ")
 }

@@ -16,8 +16,11 @@ type RollbackError struct {
 	Service  string   // full service name, <stack>_<service>
 	State    string   // UpdateStatus.State: rollback_started, rollback_paused, paused or rollback_completed
 	Message  string   // UpdateStatus.Message from swarm
-	TaskErr  string   // swarm's error for the newest task that failed since the wait began, if any
+	TaskErr  string   // swarm's error for the newest task that failed since the wait began, if any (an OOM kill says so)
 	LastLogs []string // last log lines of that task, if any
+	// OOMKilled and MemoryLimit are as in CrashLoopError, for that task.
+	OOMKilled   bool
+	MemoryLimit int64
 }
 
 func (e *RollbackError) Error() string {
@@ -34,8 +37,13 @@ type CrashLoopError struct {
 	Service  string   // full service name, <stack>_<service>
 	Failures int      // failed tasks of the current spec counted since the wait began
 	ExitCode int      // exit code of the most recent failed task (0 when it never ran, e.g. rejected)
-	Err      string   // swarm's error for the most recent failed task, e.g. "task: non-zero exit (1)"
+	Err      string   // why the most recent failed task ended, e.g. "task: non-zero exit (1)" or "OOM-killed at 512 MiB (its memory limit); ..."
 	LastLogs []string // last log lines (stdout and stderr interleaved) of the most recent failed task
+	// OOMKilled is true when the kernel killed the most recent failed task's container for memory
+	// (its State.OOMKilled: exit code 137 alone is any SIGKILL); MemoryLimit is the limit it was
+	// killed at, in bytes (0: the service had none).
+	OOMKilled   bool
+	MemoryLimit int64
 }
 
 func (e *CrashLoopError) Error() string {

@@ -15,9 +15,14 @@ type TaskFailure struct {
 	TaskID   string    // swarm task ID
 	State    string    // task state: failed, rejected, or complete (for a service that should keep running)
 	ExitCode int       // exit code of the task's container (0 when it never ran, e.g. rejected)
-	Err      string    // why it ended: swarm's error, or the last healthcheck result of an unhealthy container
+	Err      string    // why it ended: an OOM kill, the last healthcheck result of an unhealthy container, or swarm's error
 	At       time.Time // when the task reached that state
 	LastLogs []string  // last log lines of the task (stdout and stderr interleaved)
+	// OOMKilled is true when the kernel killed the task's container for memory (the container's
+	// State.OOMKilled, not a guess from exit code 137); MemoryLimit is the limit it was killed
+	// at, in bytes (0: no limit).
+	OOMKilled   bool
+	MemoryLimit int64
 }
 
 // FailuresSince returns the tasks of the current spec of every service of stack that failed, were
@@ -63,8 +68,9 @@ func (c *Client) CheckStable(ctx context.Context, stack string, since time.Time)
 }
 
 func (c *Client) taskFailure(ctx context.Context, svc swarm.Service, t swarm.Task) TaskFailure {
+	cause := c.failureCause(ctx, t)
 	f := TaskFailure{Service: svc.Spec.Name, TaskID: t.ID, State: string(t.Status.State), At: t.Status.Timestamp,
-		Err: c.describeFailure(ctx, t), LastLogs: c.lastLogs(ctx, t, logLines)}
+		Err: cause.text, OOMKilled: cause.oomKilled, MemoryLimit: cause.memoryLimit, LastLogs: c.lastLogs(ctx, t, logLines)}
 	if cs := t.Status.ContainerStatus; cs != nil {
 		f.ExitCode = cs.ExitCode
 	}

@@ -243,36 +243,13 @@ func (w *waiter) recordFailures(svc swarm.Service, snap snapshot) []swarm.Task {
 
 func (w *waiter) crashLoop(ctx context.Context, svc swarm.Service, failures []swarm.Task) error {
 	last := failures[len(failures)-1]
-	e := &CrashLoopError{Service: svc.Spec.Name, Failures: len(failures), Err: w.c.describeFailure(ctx, last),
-		LastLogs: w.c.lastLogs(ctx, last, logLines)}
+	cause := w.c.failureCause(ctx, last)
+	e := &CrashLoopError{Service: svc.Spec.Name, Failures: len(failures), Err: cause.text,
+		OOMKilled: cause.oomKilled, MemoryLimit: cause.memoryLimit, LastLogs: w.c.lastLogs(ctx, last, logLines)}
 	if cs := last.Status.ContainerStatus; cs != nil {
 		e.ExitCode = cs.ExitCode
 	}
 	return e
-}
-
-// describeFailure says why a task ended. Swarm stops an unhealthy container like any other (the
-// task may even end "complete", exit 0), so the container's last healthcheck result is the reason
-// worth showing there.
-func (c *Client) describeFailure(ctx context.Context, t swarm.Task) string {
-	if id := containerID(t); id != "" {
-		info, err := c.api.ContainerInspect(ctx, id)
-		if err == nil && info.State != nil && info.State.Health != nil && info.State.Health.Status == "unhealthy" {
-			msg := "container unhealthy"
-			if l := info.State.Health.Log; len(l) > 0 {
-				last := l[len(l)-1]
-				msg += fmt.Sprintf("; last healthcheck exit %d: %s", last.ExitCode, strings.TrimSpace(last.Output))
-			}
-			return msg
-		}
-	}
-	switch {
-	case t.Status.Err != "":
-		return t.Status.Err
-	case t.Status.State == swarm.TaskStateComplete:
-		return "task exited with code 0, but the service should keep running"
-	}
-	return fmt.Sprintf("task %s: %s", t.Status.State, t.Status.Message)
 }
 
 // settled fires when the next task leaves its stability window, or never when none is settling.
@@ -328,6 +305,9 @@ func (w *waiter) rollback(ctx context.Context, svc swarm.Service, tasks []swarm.
 	}
 	if newest != nil {
 		e.TaskErr = newest.Status.Err
+		if cause := w.c.failureCause(ctx, *newest); cause.oomKilled {
+			e.TaskErr, e.OOMKilled, e.MemoryLimit = cause.text, true, cause.memoryLimit
+		}
 		e.LastLogs = w.c.lastLogs(ctx, *newest, logLines)
 	}
 	return e

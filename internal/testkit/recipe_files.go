@@ -155,6 +155,8 @@ func headOnly(s *commitSpec, v Variant) {
 		s.image = strings.TrimPrefix(MissingImageTag, "ccci-sample:")
 	case CanarySocket, CanaryHostPath, CanaryPrivileged, CanaryHostNetwork, CanaryCapAdd, CanaryHostPort:
 		s.canary = canaries[v]
+	case AllocatesPastLimit:
+		s.env = append(s.env, "APP_ALLOC_MB=200")
 	case ImageTagFromEnv:
 		// Today's tag unless the app's .env sets APP_TAG: what the PR says is 2.1.0.
 		s.image = "${APP_TAG:-" + s.image + "}"

@@ -94,6 +94,9 @@ const (
 	CanaryHostNetwork Variant = "canary-host-network"
 	CanaryCapAdd      Variant = "canary-cap-add"
 	CanaryHostPort    Variant = "canary-host-port"
+	// AllocatesPastLimit: the head's app allocates 200 MiB at start (APP_ALLOC_MB), past a
+	// smaller memory limit.
+	AllocatesPastLimit Variant = "allocates-past-limit"
 	// AuthRequired: every commit's app wants a login: every page but /healthz answers 401.
 	AuthRequired Variant = "auth-required"
 )
@@ -105,7 +108,8 @@ func Variants() []Variant {
 		NoBackupLabels, NoRelease, PlaceholderRedirect, SSORedirect, FreshInstallBroken,
 		FixedHeadBrokenBase, NoDomain, VolumeSpecLabels, NewSecretAndEnv, BootRestart,
 		EmptyValidDump, SideBranchRelease, DockerHostInEnv, MissingImage, AuthRequired, ImageTagFromEnv,
-		CanarySocket, CanaryHostPath, CanaryPrivileged, CanaryHostNetwork, CanaryCapAdd, CanaryHostPort}
+		CanarySocket, CanaryHostPath, CanaryPrivileged, CanaryHostNetwork, CanaryCapAdd, CanaryHostPort,
+		AllocatesPastLimit}
 }
 
 // ParseVariant returns the variant named s, or false when there is none.

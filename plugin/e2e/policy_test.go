@@ -69,3 +69,11 @@ func TestThePolicyRefusesEachConstructUnlessTheOperatorAllowsIt(t *testing.T) {
 		})
 	}
 }
+
+func TestAServiceThatAllocatesPastItsLimitIsReportedOOMKilled(t *testing.T) {
+	t.Parallel()
+	r := runCase(t, makeRecipe(t, testkit.AllocatesPastLimit), "80", caseOpts{overlays: sampleOverlays(t, ""), extra: []string{"CCCI_LIMIT_MEMORY=64"}})
+	requireVerdict(t, r, 1, results.VerdictFail, 0)
+	assertFailedAt(t, r, results.TierInstall, `OOM-killed at 64 MiB`)
+	assert.Contains(t, r.output, "resource limits: app: memory 64 MiB", "the limits are in the log")
+}

@@ -82,21 +82,25 @@ func (l *Ladder) guarded(ctx context.Context, t *tier, a *app, what string) bool
 	if l.Guard == nil {
 		return true
 	}
-	refused, allowed, err := l.Guard.Check(ctx, l.RecipeDir, l.envPath(a), a.Stack)
+	g, err := l.Guard.Check(ctx, l.RecipeDir, l.envPath(a), a.Stack)
 	switch {
 	case err != nil:
-		t.fail("policy", "the configuration of %s could not be read for the policy check: %v", what, err)
+		t.fail("policy", "the configuration of %s could not be checked before deploying: %v", what, err)
 		return false
-	case len(refused) > 0:
-		t.fail("policy", "refused before deploying %s: %s", what, strings.Join(refused, "; "))
+	case len(g.Refused) > 0:
+		t.fail("policy", "refused before deploying %s: %s", what, strings.Join(g.Refused, "; "))
 		return false
 	}
+	allowed := g.Allowed
 	for _, al := range allowed {
 		if !slices.Contains(l.allowed, al) {
 			l.allowed = append(l.allowed, al)
 		}
 	}
 	t.pass("policy", "nothing the policy refuses in %s%s", what, allowedNote(len(allowed)))
+	if len(g.Limits) > 0 {
+		l.banner(t.Name, "resource limits: %s", strings.Join(g.Limits, "; "))
+	}
 	return true
 }
 

@@ -20,9 +20,9 @@ type fakeGuard struct {
 	Asked   []string
 }
 
-func (g *fakeGuard) Check(_ context.Context, _, _, stack string) ([]string, []string, error) {
+func (g *fakeGuard) Check(_ context.Context, _, _, stack string) (Guarded, error) {
 	g.Asked = append(g.Asked, roleOf(stack))
-	return g.Refused[stack], g.Allowed[stack], g.Err
+	return Guarded{Refused: g.Refused[stack], Allowed: g.Allowed[stack]}, g.Err
 }
 
 func TestTheGuard(t *testing.T) {
@@ -40,7 +40,7 @@ func TestTheGuard(t *testing.T) {
 			results.Fail, "refused before deploying the PR head .*Docker socket", []string{"fresh: app new --chaos"}},
 		{"a configuration that cannot be read fails install before deploying",
 			&fakeGuard{Err: errors.New("compose.yml: yaml: line 3: did not find expected key")},
-			results.Fail, "could not be read for the policy check", []string{"fresh: app new --chaos"}},
+			results.Fail, "could not be checked before deploying", []string{"fresh: app new --chaos"}},
 		{"an allowed construct deploys and is listed",
 			&fakeGuard{Allowed: map[string][]string{freshStack: {"docker-socket for service app (traefik reads the swarm)"}, upgradeStack: {"docker-socket for service app (traefik reads the swarm)"}}},
 			results.Pass, "", goodLog},

@@ -48,12 +48,18 @@ type Checker interface {
 	Screenshot(ctx context.Context, domain, file string) (string, error)
 }
 
-// Guard is asked before every deploy (DESIGN 4.7): the policy's verdict on what the deploy is
-// about to run, the app's effective configuration (its .env, the checked-out compose files). It
-// returns the reasons of every refused construct and the allowances used; err when the
-// configuration cannot be read.
+// Guard is asked before every deploy (DESIGN 4.7) about what the deploy is about to run, the
+// app's effective configuration (its .env, the checked-out compose files): the policy's verdict,
+// and, when nothing is refused, the run's resource limits applied as an override. err when the
+// configuration cannot be read or the limits cannot be applied.
 type Guard interface {
-	Check(ctx context.Context, recipeDir, envPath, stack string) (refused, allowed []string, err error)
+	Check(ctx context.Context, recipeDir, envPath, stack string) (Guarded, error)
+}
+
+// Guarded is the guard's answer: the reasons of every refused construct, the operator's
+// allowances used, and the limits each service runs under.
+type Guarded struct {
+	Refused, Allowed, Limits []string
 }
 
 // CheckOutcome is what one browser check or executable came to: its status, the reason when it

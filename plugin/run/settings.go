@@ -13,6 +13,7 @@ import (
 	"coopcloud.tech/cc-ci/internal/cliapp"
 	"coopcloud.tech/cc-ci/internal/naming"
 	"coopcloud.tech/cc-ci/internal/results"
+	"coopcloud.tech/cc-ci/plugin/limits"
 )
 
 // Settings are the plugin's inputs, bound once each to a PLUGIN_* / CCCI_* env var and a --flag.
@@ -37,6 +38,12 @@ type Settings struct {
 	Deadline     time.Duration
 	StepTimeout  time.Duration
 	ReadyTimeout time.Duration
+	// Per-service resource budget (0: plugin/limits' defaults): memory in MiB, CPUs, pids; and
+	// the whole app's memory cap in MiB.
+	LimitMemoryMiB int64
+	LimitCPUs      float64
+	LimitPids      int64
+	RunMemoryMiB   int64
 	// UpgradeBase is an explicit upgrade base (release tag or commit); "" walks the base chain.
 	UpgradeBase string
 
@@ -152,6 +159,11 @@ func (s *Settings) validateHost(p *cliapp.Problems) {
 			p.Add("%s %s must be positive: set %s, e.g. %s", d.name, d.val, d.env, d.eg)
 		}
 	}
+}
+
+// budget is the run's resource budget for plugin/limits.
+func (s *Settings) budget() limits.Budget {
+	return limits.Budget{Memory: s.LimitMemoryMiB << 20, CPUs: s.LimitCPUs, Pids: s.LimitPids, RunMemory: s.RunMemoryMiB << 20}
 }
 
 // Domain is the app domain of this run (valid after Validate).

@@ -53,7 +53,11 @@ func appDeploy(ctx context.Context, f *fake, in invocation) error {
 		return fmt.Errorf("deploy %s: %w", domain, err)
 	}
 	defer files.cleanup()
-	override, err := writeOverride(stack, labels)
+	composeVer, err := composeVersion(dir, files.names[0])
+	if err != nil {
+		return fmt.Errorf("deploy %s: %w", domain, err)
+	}
+	override, err := writeOverride(stack, composeVer, labels)
 	if err != nil {
 		return fmt.Errorf("deploy %s: %w", domain, err)
 	}
@@ -91,6 +95,10 @@ func (f *fake) deployLabels(ctx context.Context, dir, recipe, version string, ch
 		if err != nil {
 			return nil, err
 		}
+		// Dirty as abra judges it (pkg/git IsClean: go-git's Worktree.Status): modified and
+		// untracked files count, git-ignored ones do not (plugin/limits' self-ignoring .cc-ci-limits/).
+		// go-git from v5.19.1 no longer reads .git/info/exclude, so the fake's own copies
+		// excluded there (excludeCopies) are a fake-only detail, never something abra sees.
 		dirty, err := f.git(ctx, dir, "status", "--porcelain")
 		if err != nil {
 			return nil, err
@@ -180,25 +188,31 @@ func semver(v string) ([3]int, bool) {
 }
 
 // labelOverride returns a compose file adding coop-cloud.<stack>.<key>=<value> to the deploy
-// labels of the "app" service; compose merges it over the recipe's own labels.
-func labelOverride(stack string, labels map[string]string) ([]byte, error) {
+// labels of the "app" service; compose merges it over the recipe's own labels. It declares the
+// recipe's compose file version (none when version is nil): see composeVersion.
+func labelOverride(stack string, version *yaml.Node, labels map[string]string) ([]byte, error) {
 	full := make(map[string]string, len(labels))
 	for k, v := range labels {
 		full["coop-cloud."+stack+"."+k] = v
 	}
-	doc := map[string]any{
-		"version":  "3.8",
-		"services": map[string]any{"app": map[string]any{"deploy": map[string]any{"labels": full}}},
+	var services yaml.Node
+	if err := services.Encode(map[string]any{"app": map[string]any{"deploy": map[string]any{"labels": full}}}); err != nil {
+		return nil, fmt.Errorf("encode label override: %w", err)
 	}
-	out, err := yaml.Marshal(doc)
+	root := &yaml.Node{Kind: yaml.MappingNode}
+	if version != nil {
+		root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "version"}, version)
+	}
+	root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "services"}, &services)
+	out, err := yaml.Marshal(root)
 	if err != nil {
 		return nil, fmt.Errorf("encode label override: %w", err)
 	}
 	return out, nil
 }
 
-func writeOverride(stack string, labels map[string]string) (string, error) {
-	data, err := labelOverride(stack, labels)
+func writeOverride(stack string, version *yaml.Node, labels map[string]string) (string, error) {
+	data, err := labelOverride(stack, version, labels)
 	if err != nil {
 		return "", err
 	}

@@ -4,6 +4,9 @@ import (
 	"archive/tar"
 	"bytes"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -65,7 +68,8 @@ func TestParseArgs(t *testing.T) {
 
 func TestLabelOverrideAddsCoopCloudLabelsToTheAppService(t *testing.T) {
 	t.Parallel()
-	data, err := labelOverride("samp-1a2b3c_ci_local", map[string]string{"chaos": "true", "chaos-version": "1a2b3c4d+U", "version": "0.2.0+2.0.0"})
+	v38 := &yaml.Node{Kind: yaml.ScalarNode, Value: "3.8", Style: yaml.DoubleQuotedStyle}
+	data, err := labelOverride("samp-1a2b3c_ci_local", v38, map[string]string{"chaos": "true", "chaos-version": "1a2b3c4d+U", "version": "0.2.0+2.0.0"})
 	require.NoError(t, err)
 	var doc struct {
 		Version  string `yaml:"version"`
@@ -83,6 +87,33 @@ func TestLabelOverrideAddsCoopCloudLabelsToTheAppService(t *testing.T) {
 		"coop-cloud.samp-1a2b3c_ci_local.chaos-version": "1a2b3c4d+U",
 		"coop-cloud.samp-1a2b3c_ci_local.version":       "0.2.0+2.0.0",
 	}, doc.Services["app"].Deploy.Labels)
+}
+
+// docker stack deploy refuses compose files of different versions, so the label override
+// declares exactly the recipe's version, written as the recipe writes it, or none.
+func TestLabelOverrideDeclaresTheRecipesComposeVersion(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, compose, want string
+	}{
+		{"a quoted 3.8 stays a quoted 3.8", "version: \"3.8\"\nservices: {}\n", "version: \"3.8\"\n"},
+		{"a 3.9 recipe gets a 3.9 override", "version: '3.9'\nservices: {}\n", "version: '3.9'\n"},
+		{"an unquoted version is copied as written, not as the number 3.1", "version: 3.10\nservices: {}\n", "version: 3.10\n"},
+		{"after a document marker", "---\nversion: \"3.8\"\n", "version: \"3.8\"\n"},
+		{"no version, none declared", "services: {}\n", "services:"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "compose.yml"), []byte(tc.compose), 0o644))
+			v, err := composeVersion(dir, "compose.yml")
+			require.NoError(t, err)
+			data, err := labelOverride("s_ci_local", v, map[string]string{"version": "1.0.0+1"})
+			require.NoError(t, err)
+			assert.True(t, strings.HasPrefix(string(data), tc.want), "got:\n%s", data)
+		})
+	}
 }
 
 func TestCompareVersions(t *testing.T) {

@@ -51,6 +51,9 @@ func optionsFrom(getenv func(string) string) options {
 // initialises on first boot. APP_FAIL_ONCE=1 makes the very first start on a volume exit 1, like
 // an app that starts before its database is up (swarm ignores depends_on) and is restarted.
 func serve(ctx context.Context, st store, getenv func(string) string, stdout io.Writer) error {
+	if err := allocAtStart(getenv, stdout); err != nil { // APP_ALLOC_MB: see alloc.go
+		return err
+	}
 	secret := envOr(getenv, "APP_SECRET_FILE", defaultSecretPath)
 	if _, err := readSecret(secret); err != nil {
 		return fmt.Errorf("secret %s missing (%s): %w", filepath.Base(secret), secret, err)

@@ -31,6 +31,10 @@ func flags(s *run.Settings) []cli.Flag {
 		&cli.DurationFlag{Name: "deadline", Usage: "whole-run deadline; on expiry: teardown, exit 142", Value: 60 * time.Minute, EnvVars: []string{"PLUGIN_DEADLINE", "CCCI_DEADLINE"}, Destination: &s.Deadline},
 		&cli.DurationFlag{Name: "step-timeout", Usage: "timeout of one abra call or convergence wait", Value: 10 * time.Minute, EnvVars: []string{"PLUGIN_STEP_TIMEOUT", "CCCI_STEP_TIMEOUT"}, Destination: &s.StepTimeout},
 		&cli.StringFlag{Name: "upgrade-base", Usage: "explicit upgrade base (a release tag or a commit of the recipe); default: the base chain of DESIGN 4.4", EnvVars: []string{"PLUGIN_UPGRADE_BASE", "CCCI_UPGRADE_BASE"}, Destination: &s.UpgradeBase},
+		&cli.Int64Flag{Name: "limit-memory", Usage: "memory limit of each service of a test app, in MiB (the recipe's own limit, capped by this; 0: 1024)", EnvVars: []string{"PLUGIN_LIMIT_MEMORY", "CCCI_LIMIT_MEMORY"}, Destination: &s.LimitMemoryMiB},
+		&cli.Float64Flag{Name: "limit-cpus", Usage: "CPU limit of each service of a test app (0: 1)", EnvVars: []string{"PLUGIN_LIMIT_CPUS", "CCCI_LIMIT_CPUS"}, Destination: &s.LimitCPUs},
+		&cli.Int64Flag{Name: "limit-pids", Usage: "pids limit of each service of a test app, applied to compose files of version 3.9 or later (0: 512)", EnvVars: []string{"PLUGIN_LIMIT_PIDS", "CCCI_LIMIT_PIDS"}, Destination: &s.LimitPids},
+		&cli.Int64Flag{Name: "run-memory", Usage: "memory of all of a test app's services together, in MiB (0: 4096)", EnvVars: []string{"PLUGIN_RUN_MEMORY", "CCCI_RUN_MEMORY"}, Destination: &s.RunMemoryMiB},
 		&cli.StringFlag{Name: "chromium", Usage: "chromium binary for browser checks and screenshots (empty: chromium or chromium-browser on PATH)", EnvVars: []string{"PLUGIN_CHROMIUM", "CCCI_CHROMIUM"}, Destination: &s.ChromiumBin},
 		&cli.DurationFlag{Name: "ready-timeout", Usage: "how long the app may take to answer as itself through the front door", Value: 2 * time.Minute, EnvVars: []string{"PLUGIN_READY_TIMEOUT", "CCCI_READY_TIMEOUT"}, Destination: &s.ReadyTimeout},
 	}

@@ -9,6 +9,8 @@
 //	once    "once <marker path>": on the first start (no marker file yet) create the marker, print a
 //	        recognisable line and exit 1; from the second start on, serve. An app that starts
 //	        before its database is ready and exits once (swarm ignores depends_on).
+//	grow    "grow <MiB> <duration>": idle that long, then allocate and touch that many MiB, so
+//	        under a smaller memory limit the kernel OOM-kills it after the stack has converged.
 package main
 
 import (
@@ -19,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -47,6 +50,8 @@ func main() {
 		os.Exit(probe())
 	case "once":
 		os.Exit(once())
+	case "grow":
+		os.Exit(grow())
 	default:
 		fmt.Fprintf(os.Stderr, "swarmtest: unknown mode %q\n", mode)
 		os.Exit(2)
@@ -108,5 +113,42 @@ func probe() int {
 		fmt.Fprintln(os.Stderr, "probe: status", resp.StatusCode)
 		return 1
 	}
+	return 0
+}
+
+// ballast keeps grow's allocation reachable, so it stays resident until the kernel intervenes.
+var ballast []byte
+
+func grow() int {
+	if len(os.Args) < 4 {
+		fmt.Fprintln(os.Stderr, "swarmtest: grow needs <MiB> <duration>")
+		return 2
+	}
+	mib, err := strconv.Atoi(os.Args[2])
+	if err != nil || mib <= 0 || mib > 4096 {
+		fmt.Fprintln(os.Stderr, "swarmtest: grow: MiB from 1 to 4096, got", os.Args[2])
+		return 2
+	}
+	d, err := time.ParseDuration(os.Args[3])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "swarmtest:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	fmt.Printf("swarmtest: running, will grow by %d MiB after %s\n", mib, d)
+	select {
+	case <-ctx.Done():
+		return 0
+	case <-time.After(d):
+	}
+	fmt.Printf("swarmtest: growing by %d MiB now\n", mib)
+	buf := make([]byte, mib<<20)
+	for i := 0; i < len(buf); i += 4096 {
+		buf[i] = 1
+	}
+	ballast = buf
+	fmt.Println("swarmtest: grown; holding the memory")
+	<-ctx.Done()
 	return 0
 }
