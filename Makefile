@@ -31,6 +31,11 @@ lint:
 demo: docker-up build
 	@bash scripts/demo.sh
 
+## image: the plugin's OCI image with the FAKE abra, built without Nix or a registry (docs/image.md)
+.PHONY: image
+image: docker-up
+	@bash scripts/image.sh
+
 ## docker-up: install/start Docker and a single-node swarm, idempotently
 docker-up:
 	@bash scripts/docker-up.sh
@@ -41,3 +46,8 @@ bench: docker-up build
 
 clean:
 	rm -rf $(BIN)
+
+## vendor-hashes: recompute nix/pkgs/vendor-hashes.nix, the one thing to refresh after a go.mod/go.sum change
+.PHONY: vendor-hashes
+vendor-hashes:
+	@bash scripts/vendor-hashes.sh

@@ -252,7 +252,7 @@ func composeFile(s commitSpec) string {
 	b.WriteString(`    healthcheck:
       test: ["CMD", "/app", "healthcheck"]
       interval: 2s
-      timeout: 2s
+      timeout: 10s
       retries: 3
       start_period: 2s
     deploy:
