@@ -28,7 +28,7 @@ const suffix = "ci.local"
 
 // pluginWait bounds one real run seen from the PR: the ladder on the sample recipe takes about a
 // minute, a crash loop is detected in seconds.
-const pluginWait = 3 * time.Minute
+const pluginWait = 8 * time.Minute
 
 // pluginRunner is the fake Drone's runner for w: the REAL cc-ci-plugin as the build's step, the
 // way cc-ci's .drone.yml runs it on the exec runner. The CI box's host paths are the runner's

@@ -102,10 +102,13 @@ func TestAForgedPassInTheLogOfAKilledBuildIsNoGreen(t *testing.T) {
 	w.start()
 	require.Equal(t, http.StatusAccepted, w.deliver(w.testme(forgehook.GitHub, 1, maintainer, "!testme").Delivery))
 	w.waitFor(20*time.Second, "the build", func() bool { return w.drone.CreateCount() == 1 })
+	// The build is killed only once its log carries the forged pass.
+	w.waitFor(60*time.Second, "the forged pass in the log", func() bool {
+		return strings.Contains(w.drone.Log(droneRepoOwner, droneRepoName, 1), `"verdict":"pass"`)
+	})
 	require.NoError(t, w.drone.Client().BuildCancel(droneRepoOwner, droneRepoName, 1))
 	st := w.final(sha)
 	assert.Equal(t, "error", st.State, "a killed build whose log claims a pass is no green")
-	assert.Contains(t, w.drone.Log(droneRepoOwner, droneRepoName, 1), `"verdict":"pass"`, "the log did carry the forged pass")
 }
 
 func TestACommentEditedIntoATestmeIsNoCommandForThePollEither(t *testing.T) {
