@@ -27,8 +27,8 @@ import (
 const suffix = "ci.local"
 
 // pluginWait bounds one real run seen from the PR: the ladder on the sample recipe takes about a
-// minute, a crash loop is detected in seconds.
-const pluginWait = 8 * time.Minute
+// minute, a crash loop is detected in seconds; the bound is the plugin's own e2e deadline.
+const pluginWait = testkit.E2ERunWait
 
 // pluginRunner is the fake Drone's runner for w: the REAL cc-ci-plugin as the build's step, the
 // way cc-ci's .drone.yml runs it on the exec runner. The CI box's host paths are the runner's
@@ -47,7 +47,8 @@ func (w *world) pluginRunner() fakedrone.Runner {
 			"CCCI_DOMAIN_SUFFIX=" + suffix,
 			"CCCI_FRONTDOOR_URL=" + env.FrontDoor,
 			// As testkit.E2E.PluginEnv: short enough that a hang fails the test, not the suite.
-			"CCCI_STEP_TIMEOUT=4m", "CCCI_READY_TIMEOUT=20s", "CCCI_DEADLINE=7m",
+			"CCCI_STEP_TIMEOUT=" + testkit.E2EStepTimeout.String(), "CCCI_READY_TIMEOUT=20s",
+			"CCCI_DEADLINE=" + testkit.E2EDeadline.String(),
 		},
 		StepEnv: []string{"PATH=" + env.BinDir + ":" + os.Getenv("PATH")},
 	}.Runner()

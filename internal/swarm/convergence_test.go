@@ -31,7 +31,7 @@ volumes:
   data:
 `, nil)
 
-	conv, err := c.WaitConvergedReport(t.Context(), stack, WaitOptions{Timeout: 90 * time.Second, Since: since, Logger: testLogger(t)})
+	conv, err := c.WaitConvergedReport(t.Context(), stack, WaitOptions{Timeout: waitLimit, Since: since, Logger: testLogger(t)})
 	require.NoError(t, err, "one restart is below the crash threshold")
 	require.Len(t, conv.Restarts, 1, "the boot-time exit is reported")
 	boot := conv.Restarts[0]

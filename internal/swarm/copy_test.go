@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/docker/docker/api/types/mount"
 	"github.com/stretchr/testify/assert"
@@ -48,7 +47,7 @@ func deployCopy(t *testing.T, c *Client) string {
 	t.Helper()
 	stack := newStack(t, c)
 	deployStack(t, stack, copyCompose, nil)
-	require.NoError(t, c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: 90 * time.Second}))
+	require.NoError(t, c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: waitLimit}))
 	return stack
 }
 

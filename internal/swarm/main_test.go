@@ -20,6 +20,11 @@ import (
 // image can be pulled here.
 const testImage = "ccci-swarmtest:1"
 
+// waitLimit bounds a wait that is expected to end some other way (converged, crash loop,
+// rollback). It only ends a test that is failing already, so it is generous: on a loaded 2-CPU
+// CI box the engine has taken 15-30 s to start one container.
+const waitLimit = 5 * time.Minute
+
 func TestMain(m *testing.M) {
 	if err := buildTestImage(); err != nil {
 		fmt.Fprintln(os.Stderr, "swarm tests need a running Docker engine with a swarm (run make docker-up):", err)
@@ -160,7 +165,7 @@ func deployFull(t testing.TB, c *Client, stack string) {
 	t.Helper()
 	createUnlabelledSecret(t, stack+"_db_password_v1")
 	deployStack(t, stack, fullCompose, fullFiles)
-	require.NoError(t, c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: 90 * time.Second}))
+	require.NoError(t, c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: waitLimit}))
 }
 
 // fullObjects is what deployFull leaves on the swarm, as Residue reports it (containers aside).

@@ -40,7 +40,7 @@ services:
         delay: 1s
 `, nil)
 
-	err := c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: 3 * time.Minute, Logger: testLogger(t)})
+	err := c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: waitLimit, Logger: testLogger(t)})
 	var crash *CrashLoopError
 	require.ErrorAs(t, err, &crash, "got %v", err)
 	assert.Equal(t, stack+"_app", crash.Service)
@@ -69,7 +69,7 @@ services:
         limits:
           memory: 40M
 `, nil)
-	conv, err := c.WaitConvergedReport(t.Context(), stack, WaitOptions{Timeout: 60 * time.Second, StableFor: time.Second})
+	conv, err := c.WaitConvergedReport(t.Context(), stack, WaitOptions{Timeout: waitLimit, StableFor: time.Second})
 	require.NoError(t, err, "the app idles for 4 s before it grows, longer than the stability window")
 
 	awaitFailures(t, c, stack, conv.At, 60*time.Second)

@@ -71,7 +71,7 @@ services:
 
 	since := time.Now()
 	deployStack(t, stack, strings.Replace(compose, "%s", "node.role != worker", 1), nil)
-	require.NoError(t, c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: 30 * time.Second, Since: since, Logger: testLogger(t)}))
+	require.NoError(t, c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: waitLimit, Since: since, Logger: testLogger(t)}))
 	assert.Equal(t, before, running(), "swarm kept the task, so the wait converged on it")
 }
 
@@ -90,7 +90,7 @@ services:
     image: `+testImage+`
     command: ["serve"]
 `, nil)
-	conv, err := c.WaitConvergedReport(t.Context(), stack, WaitOptions{Timeout: 60 * time.Second, StableFor: 5 * time.Second})
+	conv, err := c.WaitConvergedReport(t.Context(), stack, WaitOptions{Timeout: waitLimit, StableFor: 5 * time.Second})
 	require.NoError(t, err, "the app is up for 8 s, longer than the stability window")
 	assert.Empty(t, conv.Restarts)
 	converged := conv.At
@@ -121,7 +121,7 @@ services:
 
 // setupWait waits for a first deployment that is only the setup of a test; a short stability
 // window keeps the package's test time down.
-var setupWait = WaitOptions{Timeout: 60 * time.Second, StableFor: time.Second}
+var setupWait = WaitOptions{Timeout: waitLimit, StableFor: time.Second}
 
 // awaitFailures waits, on the stack's container events with a safety re-check, until
 // FailuresSince reports a failure, and returns the failures.

@@ -66,7 +66,7 @@ func TestTeardownDoesNotTouchOtherStackWithSimilarName(t *testing.T) {
 		deployStack(t, s, fullCompose, fullFiles)
 	}
 	for _, s := range []string{stack, other} {
-		require.NoError(t, c.WaitConverged(t.Context(), s, WaitOptions{Timeout: 90 * time.Second}))
+		require.NoError(t, c.WaitConverged(t.Context(), s, WaitOptions{Timeout: waitLimit}))
 	}
 	foreign := stack + "_foreign_v1"
 	docker(t, "", "x", "secret", "create", "--label", NamespaceLabel+"="+other, foreign, "-")
@@ -84,7 +84,7 @@ func TestTeardownDoesNotTouchOtherStackWithSimilarName(t *testing.T) {
 	after, err := c.Residue(t.Context(), other)
 	require.NoError(t, err)
 	assert.Equal(t, before, after)
-	require.NoError(t, c.WaitConverged(t.Context(), other, WaitOptions{Timeout: 30 * time.Second}),
+	require.NoError(t, c.WaitConverged(t.Context(), other, WaitOptions{Timeout: waitLimit}),
 		"the other stack still runs")
 }
 

@@ -33,7 +33,7 @@ func TestWaitConvergedHealthyStack(t *testing.T) {
 
 	var logs strings.Builder
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(&logs, t.Output()), nil))
-	err := c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: 90 * time.Second, Logger: log})
+	err := c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: waitLimit, Logger: log})
 	require.NoError(t, err, "progress:\n%s", logs.String())
 
 	// Converged must mean running and healthy, not merely started.
@@ -70,7 +70,7 @@ services:
 `, nil)
 
 	start := time.Now()
-	err := c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: 3 * time.Minute})
+	err := c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: waitLimit})
 	took := time.Since(start)
 	t.Logf("crash loop detected after %s", took.Round(time.Millisecond))
 
@@ -93,6 +93,9 @@ services:
 // exists when the rollback shows, fewer than the threshold of 3. Which rollback state is seen is
 // swarm's timing, not ours: here it often emits rollback_started and rollback_completed 1 ms apart
 // (the only new task had already failed, so there is nothing to wait for), and both mean failure.
+// The monitor window is long (60 s) because swarm counts a failure only within it, measured from
+// when the updater started the task: on a loaded box the container can take longer than a short
+// window just to start, and swarm then calls the update completed and leaves a crash loop.
 func TestUpdateRollbackFailsAtRollbackStarted(t *testing.T) {
 	t.Parallel()
 	c := newClient(t)
@@ -105,17 +108,17 @@ services:
     deploy:
       update_config:
         failure_action: rollback
-        monitor: 2s
+        monitor: 60s
       restart_policy:
         condition: any
 `
 	deployStack(t, stack, strings.Replace(compose, "%s", "serve", 1), nil)
-	require.NoError(t, c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: 60 * time.Second}))
+	require.NoError(t, c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: waitLimit}))
 
 	since := time.Now()
 	deployStack(t, stack, strings.Replace(compose, "%s", "crash", 1), nil)
 	start := time.Now()
-	err := c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: 2 * time.Minute, Since: since, Logger: testLogger(t)})
+	err := c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: waitLimit, Since: since, Logger: testLogger(t)})
 	t.Logf("rollback detected after %s", time.Since(start).Round(time.Millisecond))
 
 	var rb *RollbackError
@@ -180,7 +183,7 @@ services:
         delay: 1s
 `, nil)
 
-	err := c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: 2 * time.Minute})
+	err := c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: waitLimit})
 	var crash *CrashLoopError
 	require.ErrorAs(t, err, &crash, "got %v", err)
 	assert.Equal(t, 1, crash.ExitCode)
@@ -215,7 +218,7 @@ services:
         delay: 1s
 `, nil)
 
-	err := c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: 2 * time.Minute, Logger: testLogger(t)})
+	err := c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: waitLimit, Logger: testLogger(t)})
 	var crash *CrashLoopError
 	require.ErrorAs(t, err, &crash, "got %v", err)
 	assert.Contains(t, crash.Err, "container unhealthy")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // E2E is what an end-to-end suite prepares once per test binary: the cc-ci binaries under test,
@@ -64,6 +65,15 @@ func (h Host) EnvPath(domain string) string {
 	return filepath.Join(h.AbraDir, "servers", "default", domain+".env")
 }
 
+// The plugin's step timeout and deadline in the e2e suites. A run takes a minute or two on a
+// quiet box, but several at once on a loaded 2-CPU CI box have each taken ten: these bounds only
+// end a run that hangs, so they are far above that. A test waits E2EDeadline plus the teardown.
+const (
+	E2EStepTimeout = 8 * time.Minute
+	E2EDeadline    = 15 * time.Minute
+	E2ERunWait     = E2EDeadline + 2*time.Minute
+)
+
 // PluginEnv is the plugin's environment as Drone would pass it for the recipe repo at src, ref
 // and pr on host h, with the FAKE abra first on PATH; extra entries come last and win. The recipe
 // is named by its repo's directory, as abra names a recipe (MakeRecipe into .../sample,
@@ -74,7 +84,8 @@ func (e E2E) PluginEnv(h Host, src, ref, pr string, extra ...string) []string {
 		"PLUGIN_RECIPE="+RepoRecipe(src), "PLUGIN_SRC="+src, "PLUGIN_REF="+ref, "PLUGIN_PR="+pr,
 		"CCCI_APP_LOCK_DIR="+h.LockDir, "CCCI_RUNS_DIR="+h.RunsDir, "CCCI_ABRA_DIR="+h.AbraDir,
 		"CCCI_OVERLAYS_DIR="+e.Overlays, "CCCI_DOMAIN_SUFFIX="+h.Suffix, "CCCI_FRONTDOOR_URL="+e.FrontDoor,
-		"CCCI_STEP_TIMEOUT=4m", "CCCI_READY_TIMEOUT=20s", "CCCI_DEADLINE=7m", "DRONE_BUILD_NUMBER=",
+		"CCCI_STEP_TIMEOUT="+E2EStepTimeout.String(), "CCCI_READY_TIMEOUT=20s",
+		"CCCI_DEADLINE="+E2EDeadline.String(), "DRONE_BUILD_NUMBER=",
 	)
 	return append(env, extra...)
 }

@@ -205,9 +205,10 @@ func TestFakeAbraFailsAChaosUpgradeThatCrashLoopsAtOnce(t *testing.T) {
 
 	recipe := filepath.Join(l.abraDir, "recipes", "sample")
 	gitOut(t, recipe, "checkout", "-q", r.Head)
-	start := time.Now()
 	out, err = l.try("app", "deploy", l.domain, "--chaos", "--no-input")
 	require.Error(t, err, "a crash-looping upgrade must fail:\n%s", out)
+	// Failing fast means the failure was detected (rollback or counted failed tasks), not waited
+	// out: the message tells the two apart, whatever the engine's load makes the clock say.
 	assert.Regexp(t, `update failed: (rollback|paused)|crash-looping`, out)
-	assert.Less(t, time.Since(start), time.Minute, "a crash loop fails fast, not at the timeout")
+	assert.NotContains(t, out, "gave up after", "a crash loop is detected, not waited out")
 }

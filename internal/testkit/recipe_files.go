@@ -170,7 +170,7 @@ func samplePlan(v Variant) []commit {
 	c2 := commit{branch: "main", tree: recipeTree(2, v), message: "Upgrade to ccci-sample 2.0.0", tag: Tag2}
 	head := commit{branch: "main", tree: recipeTree(3, v), message: fmt.Sprintf("PR head: ccci-sample 2.1.0 (variant %s)", v)}
 	switch v {
-	case NoRelease:
+	case NoRelease, CanarySocket, CanaryHostPath, CanaryPrivileged, CanaryHostNetwork, CanaryCapAdd, CanaryHostPort:
 		for _, c := range []*commit{&c1, &c2, &head} {
 			c.tag = ""
 			for p := range c.tree {

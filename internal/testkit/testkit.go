@@ -87,7 +87,8 @@ const (
 	ImageTagFromEnv Variant = "image-tag-from-env"
 	// The policy canaries: the head's app service asks for one construct the policy refuses
 	// (DESIGN 4.7): the Docker socket, a host path, privileged, the host network, an added
-	// capability, a host-mode port.
+	// capability, a host-mode port. Like NoRelease they have no release, so a run of one ends
+	// after INSTALL: the policy decides at the deploy, and the upgrade would only add a second app.
 	CanarySocket      Variant = "canary-socket"
 	CanaryHostPath    Variant = "canary-host-path"
 	CanaryPrivileged  Variant = "canary-privileged"

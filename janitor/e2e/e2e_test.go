@@ -144,7 +144,7 @@ func janitorPass(t *testing.T, h host) []map[string]any {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, env.Bins["cc-ci-janitor"], "--log-format", "json")
 	cmd.Env = append(os.Environ(), "CCCI_APP_LOCK_DIR="+h.LockDir, "CCCI_ABRA_DIR="+h.AbraDir,
-		"CCCI_DOMAIN_SUFFIX="+h.Suffix, "CCCI_DEADLINE=7m")
+		"CCCI_DOMAIN_SUFFIX="+h.Suffix, "CCCI_DEADLINE="+testkit.E2EDeadline.String())
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -77,10 +77,13 @@ func runWith(t *testing.T, src, ref, pr string, extra ...string) caseRun {
 func runIn(t *testing.T, dir, src, ref, pr string, extra ...string) caseRun {
 	t.Helper()
 	h := testkit.NewHost(dir, suffix)
-	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), testkit.E2ERunWait)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, env.Bins["cc-ci-plugin"])
-	cmd.Env = env.PluginEnv(h, src, ref, pr, extra...)
+	// A run that is not about the browser goes without one: the landing-page screenshot is
+	// best-effort (no Chromium only means no picture), and starting Chromium is a fifth of a
+	// run's CPU on a 2-CPU box. The browser tests pass withBrowser(t); later entries win.
+	cmd.Env = env.PluginEnv(h, src, ref, pr, append([]string{"CCCI_CHROMIUM=" + noBrowser}, extra...)...)
 	out, err := cmd.CombinedOutput()
 	name := testkit.RepoRecipe(src)
 	r := caseRun{run: run{code: cmd.ProcessState.ExitCode(), output: string(out),
@@ -106,6 +109,21 @@ func runIn(t *testing.T, dir, src, ref, pr string, extra ...string) caseRun {
 		assert.NoFileExists(t, h.EnvPath(d), "the app's .env must be removed")
 	}
 	return r
+}
+
+// noBrowser is the Chromium of a run that is not about the browser: a path that does not exist.
+const noBrowser = "/nonexistent/chromium-not-used-by-this-test"
+
+// withBrowser is the setting that gives a run the machine's Chromium.
+func withBrowser(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if path, err := exec.LookPath(name); err == nil {
+			return "CCCI_CHROMIUM=" + path
+		}
+	}
+	t.Fatal("the browser tests need Debian's chromium: apt-get install chromium")
+	return ""
 }
 
 // newest is the most recently written file matching pattern, "" when none.
@@ -185,7 +203,7 @@ func TestKnownBadRecipesFailAtTheRightTier(t *testing.T) {
 		{"an upgrade that loses the data written before it fails UPGRADE", testkit.UpgradeLosesData, results.TierUpgrade, "the upgrade loses data", 1},
 		{"a backup hook that writes an empty dump fails RESTORE", testkit.EmptyDump, results.TierRestore, "restore", 2},
 		{"a restore that leaves the mutated data in place fails RESTORE", testkit.RestoreNoop, results.TierRestore, `left the live \(mutated\) data in place`, 2},
-		{"a head image that crash-loops fails INSTALL (the fresh install of the head) fast", testkit.CrashLoop, results.TierInstall, `crash|non-zero exit`, 0},
+		{"a head image that crash-loops fails INSTALL (the fresh install of the head) fast", testkit.CrashLoop, results.TierInstall, `crash-looping`, 0},
 		{"an app serving a proxy fallback page fails INSTALL", testkit.Fallback, results.TierInstall, "not the app's own", 0},
 		{"a compose.yml that does not parse fails INSTALL naming the file", testkit.BrokenCompose, results.TierInstall, `compose\.yml does not parse as YAML`, 0},
 		{"a missing .env.sample fails INSTALL naming the file", testkit.NoEnvSample, results.TierInstall, `\.env\.sample is missing`, 0},
@@ -209,10 +227,11 @@ func TestKnownBadRecipesFailAtTheRightTier(t *testing.T) {
 				}
 			}
 			if tt.variant == testkit.CrashLoop {
-				// Fail fast means not waiting out the deploy timeout; the figure itself is reported,
-				// the bound only tells "detected" from "timed out".
-				t.Logf("crash-looping upgrade failed after %.1fs (step timeout 4m)", got.DurationS)
-				assert.Less(t, got.DurationS, 120.0, "a crash loop must be detected, not waited out to the 4m step timeout")
+				// Fail fast means the crash loop was detected (its failed tasks counted), not waited
+				// out to the deploy timeout. The reason tells the two apart; the figure is reported
+				// only, because how long three task starts take is the engine's load, not ours.
+				t.Logf("crash-looping install failed after %.1fs (step timeout 4m)", got.DurationS)
+				assert.NotRegexp(t, `gave up after|did not converge after`, got.Reason, "a crash loop must be detected, not waited out")
 			}
 		})
 	}

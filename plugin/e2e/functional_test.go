@@ -38,6 +38,9 @@ browser_checks:
       - screenshot: saved.png
 `
 
+// httpOnly is an overlay whose FUNCTIONAL tier is one HTTP check.
+const httpOnly = "http_checks:\n  - {name: health endpoint, path: /healthz, text: ok}\n"
+
 func runDir(t *testing.T, r caseRun) string {
 	t.Helper()
 	require.NotNil(t, r.results, "no results.json:\n%s", r.output)
@@ -57,7 +60,7 @@ func TestAnOverlayWithHTTPAndBrowserChecksReachesLevel5AndLintCapsIt(t *testing.
 	t.Run("with lint passing under the abra fake, level 5", func(t *testing.T) {
 		t.Parallel()
 		rec := makeRecipe(t, testkit.Good)
-		r := runCase(t, rec, "41", caseOpts{overlays: overlays})
+		r := runCase(t, rec, "41", caseOpts{overlays: overlays, extra: []string{withBrowser(t)}})
 		requireVerdict(t, r, 0, results.VerdictPass, 5)
 		f := tier(t, r.run, results.TierFunctional)
 		assert.Equal(t, results.Pass, f.Status, f.Reason)
@@ -81,7 +84,8 @@ func TestAnOverlayWithHTTPAndBrowserChecksReachesLevel5AndLintCapsIt(t *testing.
 		rec := makeRecipe(t, testkit.Good)
 		out, err := exec.Command("git", "-C", rec.Src, "tag", "wip", rec.Head).CombinedOutput()
 		require.NoError(t, err, "%s", out)
-		r := runCase(t, rec, "42", caseOpts{overlays: overlays})
+		// An HTTP check is enough to pass FUNCTIONAL; this case is about LINT, so no browser.
+		r := runCase(t, rec, "42", caseOpts{overlays: sampleOverlays(t, httpOnly)})
 		requireVerdict(t, r, 1, results.VerdictFail, 4)
 		assertFailedAt(t, r, results.TierLint, `R014 only annotated tags`)
 	})
@@ -97,7 +101,7 @@ browser_checks:
       - visit: /
       - expect_text: {selector: h1, text: Hello from a page that does not exist}
 `)
-	r := runCase(t, rec, "43", caseOpts{overlays: overlays})
+	r := runCase(t, rec, "43", caseOpts{overlays: overlays, extra: []string{withBrowser(t)}})
 	requireVerdict(t, r, 1, results.VerdictFail, 3)
 	assertFailedAt(t, r, results.TierFunctional, `(?s)the title says hello.*expect_text.*h1`)
 	lint := tier(t, r.run, results.TierLint)
@@ -207,7 +211,7 @@ func TestQuickModeFallsBackToColdThenReusesTheWarmAppsData(t *testing.T) {
 	t.Parallel()
 	rec := makeRecipe(t, testkit.Good)
 	host := t.TempDir()
-	overlays := sampleOverlays(t, "http_checks:\n  - {name: health endpoint, path: /healthz, text: ok}\n")
+	overlays := sampleOverlays(t, httpOnly)
 	warm := naming.Stack(naming.WarmDomain("sample", suffix))
 	t.Cleanup(func() { removeStack(t, warm) })
 	quick := []string{"CCCI_OVERLAYS_DIR=" + overlays, "PLUGIN_MODE=quick"}
