@@ -168,28 +168,6 @@ func tier(t *testing.T, r run, name string) results.Tier {
 	return *tr
 }
 
-func TestGoodRecipePassesAtLevel3(t *testing.T) {
-	t.Parallel()
-	rec := makeRecipe(t, testkit.Good)
-	r := runPlugin(t, rec.Src, rec.Head, "1")
-	require.Equal(t, 0, r.code, r.output)
-	require.NotNil(t, r.results)
-	assert.Equal(t, results.VerdictPass, r.results.Verdict)
-	assert.Equal(t, 3, r.results.Level)
-	assert.Equal(t, 2, r.results.Deploys, "exactly one app new per app")
-	require.Len(t, r.results.Apps, 2)
-	for _, a := range r.results.Apps {
-		assert.Equal(t, 1, a.AppNew, "%s app created exactly once", a.Role)
-	}
-	assert.Equal(t, "0.2.0+2.0.0", r.results.UpgradeBase.Version)
-	assert.True(t, r.results.Teardown.Clean)
-	for _, name := range []string{results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore} {
-		assert.Equal(t, results.Pass, tier(t, r, name).Status, name)
-	}
-	assert.Contains(t, r.output, "==> [", "stage banners with elapsed time")
-	assert.Contains(t, r.output, "FAKE abra")
-}
-
 // TestKnownBadRecipesFailAtTheRightTier is the false-green guard: every known-bad variant must
 // get verdict fail at exactly the named tier, with a reason a maintainer understands.
 func TestKnownBadRecipesFailAtTheRightTier(t *testing.T) {

@@ -57,11 +57,23 @@ func isPNG(t *testing.T, path string) {
 func TestAnOverlayWithHTTPAndBrowserChecksReachesLevel5AndLintCapsIt(t *testing.T) {
 	t.Parallel()
 	overlays := sampleOverlays(t, notesFlow)
+	// The good sample's run: every rung up to LINT, and what every green run must show.
 	t.Run("with lint passing under the abra fake, level 5", func(t *testing.T) {
 		t.Parallel()
 		rec := makeRecipe(t, testkit.Good)
 		r := runCase(t, rec, "41", caseOpts{overlays: overlays, extra: []string{withBrowser(t)}})
 		requireVerdict(t, r, 0, results.VerdictPass, 5)
+		assertPassed(t, r, results.TierInstall, results.TierUpgrade, results.TierBackup, results.TierRestore,
+			results.TierFunctional, results.TierLint)
+		assert.Equal(t, 2, r.results.Deploys, "exactly one app new per app")
+		require.Len(t, r.results.Apps, 2)
+		for _, a := range r.results.Apps {
+			assert.Equal(t, 1, a.AppNew, "%s app created exactly once", a.Role)
+		}
+		assert.Equal(t, "0.2.0+2.0.0", r.results.UpgradeBase.Version)
+		assert.True(t, r.results.Teardown.Clean)
+		assert.Contains(t, r.output, "==> [", "stage banners with elapsed time")
+		assert.Contains(t, r.output, "FAKE abra")
 		f := tier(t, r.run, results.TierFunctional)
 		assert.Equal(t, results.Pass, f.Status, f.Reason)
 		var names []string
