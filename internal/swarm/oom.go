@@ -45,8 +45,10 @@ func (c *Client) failureCause(ctx context.Context, t swarm.Task) failureCause {
 
 // oomEventGrace is how long after a container died its OOM event may still be on its way. The
 // daemon handles containerd's exit and OOM events one by one and sets State.OOMKilled only when it
-// handles the OOM one, which was seen arriving 1.3 s after the die here.
-const oomEventGrace = 5 * time.Second
+// handles the OOM one, which was seen arriving 1.3 s after the die on a quiet box and more than
+// 5 s after it on a loaded one (the kill was then reported as a plain exit 137). Only a SIGKILLed
+// container not yet marked OOMKilled waits, so the wait costs nothing in the usual case.
+const oomEventGrace = 20 * time.Second
 
 // sigkillExit is the exit code of a process killed by SIGKILL, which is how the kernel's OOM
 // killer ends it (and also how docker kill and a stop timeout do).

@@ -82,7 +82,7 @@ func newLifecycle(t *testing.T, ctx context.Context, v Variant) (*lifecycle, Rec
 		stack: strings.ReplaceAll(domain, ".", "_"), url: url}
 	t.Cleanup(func() {
 		// The test's context is gone by now; teardown gets its own.
-		cctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		l.ctx = cctx
 		if _, err := os.Stat(filepath.Join(abraDir, "servers", "default", domain+".env")); err == nil {
@@ -97,7 +97,7 @@ func newLifecycle(t *testing.T, ctx context.Context, v Variant) (*lifecycle, Rec
 func TestFakeAbraLifecycleOnRealSwarm(t *testing.T) {
 	requireSwarm(t)
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	l, r := newLifecycle(t, ctx, Good)
 
@@ -191,7 +191,7 @@ func (l *lifecycle) checkCallLog() {
 func TestFakeAbraFailsAChaosUpgradeThatCrashLoopsAtOnce(t *testing.T) {
 	requireSwarm(t)
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	l, r := newLifecycle(t, ctx, CrashLoop)
 	l.run("app", "new", "sample", "--server", "default", "--domain", l.domain, "--secrets", "--no-input")
