@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/drone/drone-go/drone"
@@ -52,15 +53,26 @@ func (s *Settings) Execute(ctx context.Context, log *slog.Logger) (Stats, error)
 			Transport: source.Transport{Ctx: ctx, Token: s.token}}),
 		Owner: s.owner, Name: s.name, RunsDir: s.RunsDir, LinkBase: strings.TrimRight(s.DroneURL, "/"), Log: log,
 	}
+	if err := render.RemoveLeftovers(s.Out); err != nil {
+		return Stats{}, err
+	}
 	site, err := render.New(s.Out, s.Title, s.BaseURL, s.GiteaURL)
 	if err != nil {
 		return Stats{}, err
 	}
 	st, full, err := s.load(log)
+	if err == nil && full {
+		err = site.Rebuild()
+	}
 	if err != nil {
-		return Stats{}, err
+		return Stats{}, errors.Join(err, site.Close())
 	}
 	stats, err := s.update(ctx, src, site, st, full, log)
+	if cerr := site.Close(); cerr != nil {
+		// What is left is the old or unpublished files in the staging directory: disk space, not
+		// the site (the next run removes them).
+		log.Warn("clean up after a full run", "err", cerr)
+	}
 	stats.Waited, stats.Total = src.Waited(), time.Since(begin)
 	return stats, err
 }
@@ -136,6 +148,9 @@ func (s *Settings) update(ctx context.Context, src *source.Source, site *render.
 	if err := site.Sync(); err != nil {
 		return stats, err
 	}
+	if err := site.Publish(); err != nil {
+		return stats, err
+	}
 	data, err := st.Encode()
 	if err != nil {
 		return stats, err
@@ -178,44 +193,56 @@ func pending(ctx context.Context, src *source.Source, st *state.State, listed []
 	return out, newest
 }
 
-// readAndRender reads each build's results and renders its run page, several at once; it
-// returns the runs that are new or changed. A build whose summary did not change (still
-// running) is not rendered again.
+// readAndRender reads each build's results and renders its run page, two per CPU at once (a
+// build without results.json waits on Drone for its step log); it returns the runs that are new
+// or changed. A build whose summary did not change (still running) is not rendered again.
 func (s *Settings) readAndRender(ctx context.Context, src *source.Source, site *render.Site, st *state.State,
 	builds []*drone.Build) ([]state.Run, error) {
-	work := make(chan *drone.Build)
 	var (
 		mu      sync.Mutex
 		changed []state.Run
-		errs    []error
-		wg      sync.WaitGroup
 	)
-	for range runtime.GOMAXPROCS(0) * 2 {
+	err := inParallel(runtime.GOMAXPROCS(0)*2, len(builds), func(i int) error {
+		b := builds[i]
+		builds[i] = nil // a large first run need not keep every build it has read in memory
+		read := src.Read(ctx, b)
+		if prev, ok := st.Unsettled[b.Number]; ok && !read.Run.Settled() && prev.Status == read.Run.Status &&
+			prev.Results == read.Run.Results && prev.Problem == read.Run.Problem {
+			return nil // still going: its page already says so
+		}
+		if err := site.Run(&read.Run, read.Results, read.JSON, read.Screenshot); err != nil {
+			return err
+		}
+		mu.Lock()
+		changed = append(changed, read.Run)
+		mu.Unlock()
+		return nil
+	})
+	return changed, err
+}
+
+// inParallel calls do(0) ... do(n-1) on up to workers goroutines at once, and joins their
+// errors.
+func inParallel(workers, n int, do func(i int) error) error {
+	var (
+		next atomic.Int64
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for range min(workers, n) {
 		wg.Go(func() {
-			for b := range work {
-				read := src.Read(ctx, b)
-				if prev, ok := st.Unsettled[b.Number]; ok && !read.Run.Settled() && prev.Status == read.Run.Status &&
-					prev.Results == read.Run.Results && prev.Problem == read.Run.Problem {
-					continue // still going: its page already says so
-				}
-				err := site.Run(&read.Run, read.Results, read.JSON, read.Screenshot)
-				mu.Lock()
-				if err != nil {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				if err := do(i); err != nil {
+					mu.Lock()
 					errs = append(errs, err)
-				} else {
-					changed = append(changed, read.Run)
+					mu.Unlock()
 				}
-				mu.Unlock()
 			}
 		})
 	}
-	for i, b := range builds {
-		work <- b
-		builds[i] = nil // a large first run need not keep every build it has read in memory
-	}
-	close(work)
 	wg.Wait()
-	return changed, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // renderShared writes the pages that many runs feed: the recipe pages and badges of the recipes
@@ -254,21 +281,8 @@ func (s *Settings) renderShared(site *render.Site, st *state.State, changed []st
 			return err
 		}
 	}
-	for name, runs := range byRecipe {
-		if !full {
-			var err error
-			if runs, err = api.Recipe(name); err != nil {
-				return err
-			}
-		}
-		slices.SortFunc(runs, func(a, b state.Run) int { return cmp.Compare(a.Build, b.Build) })
-		r := render.NewRecipe(name, runs)
-		if err := site.Recipe(r); err != nil {
-			return err
-		}
-		if len(runs) > 0 {
-			st.Summaries[name] = r.Summary()
-		}
+	if err := renderRecipes(site, st, api, byRecipe, full); err != nil {
+		return err
 	}
 	if err := site.API(api); err != nil {
 		return err
@@ -278,6 +292,44 @@ func (s *Settings) renderShared(site *render.Site, st *state.State, changed []st
 		return err
 	}
 	return site.Index(recipes)
+}
+
+// renderRecipes writes the page and badge of each recipe in byRecipe, several at once (a full
+// run renders every recipe's whole history), and records each one's summary in st. On a full
+// run byRecipe holds every run; else each recipe's runs are read back from api.
+func renderRecipes(site *render.Site, st *state.State, api *state.API, byRecipe map[string][]state.Run, full bool) error {
+	names := slices.Collect(maps.Keys(byRecipe))
+	sums := make([]*state.Summary, len(names))
+	err := inParallel(runtime.GOMAXPROCS(0), len(names), func(i int) error {
+		var err error
+		sums[i], err = renderRecipe(site, api, names[i], byRecipe[names[i]], full)
+		return err
+	})
+	for i, sum := range sums {
+		if sum != nil {
+			st.Summaries[names[i]] = sum
+		}
+	}
+	return err
+}
+
+// renderRecipe writes one recipe's page and badge and returns its summary (nil without runs).
+func renderRecipe(site *render.Site, api *state.API, name string, runs []state.Run, full bool) (*state.Summary, error) {
+	if !full {
+		var err error
+		if runs, err = api.Recipe(name); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(runs, func(a, b state.Run) int { return cmp.Compare(a.Build, b.Build) })
+	r := render.NewRecipe(name, runs)
+	if err := site.Recipe(r); err != nil {
+		return nil, err
+	}
+	if len(runs) == 0 {
+		return nil, nil
+	}
+	return r.Summary(), nil
 }
 
 // lock takes the generator's lock, waiting for a run already going (the timer's, or one the

@@ -126,3 +126,27 @@ func stat(t *testing.T, path string) os.FileInfo {
 	require.NoError(t, err)
 	return fi
 }
+
+func TestAFullRunOverASiteReplacesItsPagesKeepsThoseOfForgottenBuildsAndLeavesNoStaging(t *testing.T) {
+	t.Parallel()
+	recipes := fakehistory.Recipes(3)
+	w := newWorld(t, fakehistory.Mixed(20, recipes))
+	w.generate(t)
+	// The page of a build Drone no longer lists (purged): a full run re-reads Drone, not the site.
+	forgotten := filepath.Join(w.settings.Out, "run", "drone-999.html")
+	require.NoError(t, os.WriteFile(forgotten, []byte("build 999"), 0o644))
+	before := stat(t, filepath.Join(w.settings.Out, "run", "drone-5.html"))
+
+	w.settings.Full = true
+	stats := w.generate(t)
+	assert.True(t, stats.Full)
+	assert.False(t, os.SameFile(before, stat(t, filepath.Join(w.settings.Out, "run", "drone-5.html"))), "rendered anew")
+	assert.Equal(t, "build 999", w.read(t, "run/drone-999.html"))
+	entries, err := os.ReadDir(w.settings.Out)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	assert.Equal(t, []string{"api", "badge", "feed.xml", "index.html", "recipe", "run", "style.css"}, names)
+}

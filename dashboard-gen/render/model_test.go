@@ -108,6 +108,9 @@ func TestKeyIsASafeFileName(t *testing.T) {
 		{"upper case is not a recipe name", "Sample", false},
 		{"a key-looking name cannot collide with a hashed key", "_0123456789abcdef", false},
 		{"empty is hashed", "", false},
+		{"64 characters are a recipe name", strings.Repeat("a", 64), true},
+		{"65 are not", strings.Repeat("a", 65), false},
+		{"a name starts with a letter or digit", "-a", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -121,6 +124,33 @@ func TestKeyIsASafeFileName(t *testing.T) {
 		})
 	}
 	assert.NotEqual(t, Key("a/b"), Key("a/c"))
+}
+
+func TestAPullRequestIsLinkedOnlyForAWellFormedRepoAndNumber(t *testing.T) {
+	t.Parallel()
+	s := &Site{GiteaURL: "https://git.example.org"}
+	tests := []struct {
+		name, repo, pr string
+		linked         bool
+	}{
+		{"owner/name and a number", "coop-cloud/sample.v2_x", "7", true},
+		{"owners and names of 100 characters", strings.Repeat("o", 100) + "/" + strings.Repeat("n", 100), "1234567890", true},
+		{"an owner of 101", strings.Repeat("o", 101) + "/n", "7", false},
+		{"a name of 101", "o/" + strings.Repeat("n", 101), "7", false},
+		{"an owner starting with a dot", ".o/n", "7", false},
+		{"no name", "o/", "7", false},
+		{"a path", "o/n/x", "7", false},
+		{"markup", `o/n"><b>`, "7", false},
+		{"PR 0", "o/n", "0", false},
+		{"a PR of 11 digits", "o/n", "12345678901", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			link := s.prLink(&state.Run{Repo: tt.repo, PR: tt.pr, Forge: "gitea"})
+			assert.Equal(t, tt.linked, link != "", link)
+		})
+	}
 }
 
 func TestTheFeedHoldsVerdictChangesOnly(t *testing.T) {

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"fmt"
 	"net/url"
 	"os"
@@ -58,12 +59,8 @@ func (s *Site) Recipe(r *Recipe) error {
 	if err := s.write("badge/"+r.Key+".svg", Badge(r.Name, r.Current)); err != nil {
 		return err
 	}
-	return s.execute("recipe", "recipe/"+r.Key+".html", struct {
-		page
-		Row      row
-		Runs     []*state.Run
-		BadgeURL string
-	}{page{s.Title, "../", s.now()}, newRow(r, "../"), runs, badgeURL})
+	p := recipePage{page: page{s.Title, "../", s.now()}, Row: newRow(r, "../"), Runs: runs, BadgeURL: badgeURL}
+	return s.writeWith("recipe/"+r.Key+".html", func(b *bytes.Buffer) error { p.writeHTML(b, s.head); return nil })
 }
 
 // Run writes run/<run-id>.html and, before it (the page links to them), the run's results as
@@ -85,22 +82,31 @@ func (s *Site) Run(run *state.Run, res *results.Results, data []byte, screenshot
 			return err
 		}
 	}
-	return s.execute("run", base+".html", s.runView(run, res, s.now()))
+	view := s.runView(run, res, s.now())
+	return s.writeWith(base+".html", func(b *bytes.Buffer) error { view.writeHTML(b, s.head); return nil })
 }
 
 // API writes api/results.json: every run, one array (state.Run's schema), line by line.
 func (s *Site) API(api *state.API) error { return s.stream("api/results.json", api.Write) }
 
 var (
-	// repoSlug is a forge owner/name, as the bridge's enrolment accepts it.
-	repoSlug = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}/[A-Za-z0-9._-]{1,100}$`)
+	// repoSlug is a forge owner/name, as the bridge's enrolment accepts it:
+	// ^[A-Za-z0-9][A-Za-z0-9._-]{0,99}/[A-Za-z0-9._-]{1,100}$, with the lengths checked apart
+	// (validSlug; see recipeName).
+	repoSlug = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9._-]+$`)
 	prNumber = regexp.MustCompile(`^[1-9][0-9]{0,9}$`)
 )
+
+// validSlug reports whether repo is owner/name as the bridge's enrolment accepts it.
+func validSlug(repo string) bool {
+	owner, name, _ := strings.Cut(repo, "/")
+	return len(owner) <= 100 && len(name) <= 100 && repoSlug.MatchString(repo)
+}
 
 // prLink is the run's pull request on its forge, or "" when the forge's address is unknown or
 // the repo or PR is not well-formed.
 func (s *Site) prLink(run *state.Run) string {
-	if !repoSlug.MatchString(run.Repo) || !prNumber.MatchString(run.PR) {
+	if !validSlug(run.Repo) || !prNumber.MatchString(run.PR) {
 		return ""
 	}
 	switch run.Forge {

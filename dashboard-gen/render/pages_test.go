@@ -72,6 +72,7 @@ func TestPagesMatchTheirGoldenFiles(t *testing.T) {
 	t.Parallel()
 	s, err := New(t.TempDir(), "cc-ci recipe results", "https://ci.example.org/", "https://git.coopcloud.tech")
 	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, s.Close()) })
 	s.Now = func() time.Time { return day0.Add(24 * time.Hour) }
 
 	gap := tier(results.TierUpgrade, results.Skip, "no release before the head to upgrade from")

@@ -1,12 +1,16 @@
 // Package render writes the dashboard's static site: index.html, recipe/<recipe>.html,
 // run/<run-id>.html (with its results.json and screenshot), badge/<recipe>.svg,
-// api/results.json and feed.xml. Pages are html/template, so everything that came from a build
-// (recipe names, refs, reasons, log excerpts) is escaped for where it lands; they need no
-// JavaScript, and each page also forbids scripts in its Content-Security-Policy.
+// api/results.json and feed.xml. Pages are defined by html/template templates, so everything
+// that came from a build (recipe names, refs, reasons, log excerpts) is escaped for where it
+// lands; the run and recipe pages, one per build and one row per build, are written by plain Go
+// that a test holds to the templates' bytes (writeLayout). Pages need no JavaScript, and each
+// also forbids scripts in its Content-Security-Policy.
 //
 // Every file is replaced atomically (a temp file in the same directory, then rename), so a web
-// server serving the directory never sends half a page. Files are not synced one by one: Sync
-// syncs the whole file system once, before the caller records the pages as written.
+// server serving the directory never sends half a page; a full run writes into a hidden staging
+// directory instead and puts each directory live with one rename (Rebuild, Publish). Files are
+// not synced one by one: Sync syncs the whole file system once, before the caller records the
+// pages as written.
 package render
 
 import (
@@ -14,20 +18,12 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"io/fs"
-	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // version changes whenever the pages change in a way the templates alone do not show (the view
@@ -52,19 +48,23 @@ type Site struct {
 	Now func() time.Time
 
 	tmpl    map[string]*template.Template
-	mu      sync.Mutex
-	dirs    map[string]bool
-	paths   []string // written so far, up to syncEach of them
-	written atomic.Int64
+	head    string // the layout up to the title, for the page writers (writeLayout)
 	buffers sync.Pool
+	live    *tree // Out itself
+
+	mu sync.Mutex
+	// A Rebuild's staging tree, the subdirectories of Out it leaves alone, and whether it was
+	// published.
+	stage     *tree
+	unstaged  map[string]bool
+	published bool
+	paths     []string // written so far, up to syncEach of them
+	written   atomic.Int64
 }
 
-// syncEach is the most files Sync fsyncs one by one; past it, one syncfs(2) is cheaper.
-const syncEach = 256
-
-// New checks the templates and returns a Site writing into out.
+// New checks the templates and returns a Site writing into out. Close it when done.
 func New(out, title, baseURL, giteaURL string) (*Site, error) {
-	s := &Site{Out: out, Title: title, BaseURL: baseURL, GiteaURL: giteaURL, dirs: map[string]bool{},
+	s := &Site{Out: out, Title: title, BaseURL: baseURL, GiteaURL: giteaURL, live: newTree(out, false),
 		tmpl: map[string]*template.Template{}}
 	s.buffers.New = func() any { return new(bytes.Buffer) }
 	base, err := template.New("layout").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/trend.html")
@@ -77,6 +77,9 @@ func New(out, title, baseURL, giteaURL string) (*Site, error) {
 			return nil, fmt.Errorf("parse %s template: %w", name, err)
 		}
 		s.tmpl[name] = t
+	}
+	if s.head, err = layoutHead(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -101,59 +104,6 @@ func Fingerprint(settings ...string) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// Written is how many files were written so far.
-func (s *Site) Written() int { return int(s.written.Load()) }
-
-// Sync makes every file written so far durable: a few files (an incremental run) are fsynced
-// one by one with their directories; many (a full run) with one syncfs(2) of Out's file system,
-// instead of one fsync per page.
-func (s *Site) Sync() error {
-	s.mu.Lock()
-	paths := s.paths
-	s.mu.Unlock()
-	if int(s.written.Load()) > len(paths) {
-		return s.syncfs()
-	}
-	dirs := map[string]bool{}
-	for _, p := range paths {
-		if err := fsync(p); err != nil {
-			return err
-		}
-		dirs[filepath.Dir(p)] = true
-	}
-	for d := range dirs {
-		if err := fsync(d); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s *Site) syncfs() error {
-	d, err := os.Open(s.Out)
-	if err != nil {
-		return fmt.Errorf("sync site: %w", err)
-	}
-	defer d.Close()
-	if err := unix.Syncfs(int(d.Fd())); err != nil {
-		return fmt.Errorf("sync site %s: %w", s.Out, err)
-	}
-	return nil
-}
-
-// fsync flushes one file or directory to disk.
-func fsync(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
-	return nil
-}
-
 // Static writes the files every page shares (the stylesheet).
 func (s *Site) Static() error {
 	css, err := files.ReadFile("templates/style.css")
@@ -165,65 +115,24 @@ func (s *Site) Static() error {
 
 // execute renders template name with data and writes it to rel.
 func (s *Site) execute(name, rel string, data any) error {
-	buf := s.buffers.Get().(*bytes.Buffer)
-	defer s.buffers.Put(buf)
-	buf.Reset()
-	if err := s.tmpl[name].ExecuteTemplate(buf, "layout", data); err != nil {
-		return fmt.Errorf("render %s: %w", rel, err)
-	}
-	return s.write(rel, buf.Bytes())
-}
-
-// write replaces Out/rel with data atomically (see stream).
-func (s *Site) write(rel string, data []byte) error {
-	return s.stream(rel, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
+	return s.writeWith(rel, func(b *bytes.Buffer) error {
+		if err := s.tmpl[name].ExecuteTemplate(b, "layout", data); err != nil {
+			return fmt.Errorf("render %s: %w", rel, err)
+		}
+		return nil
 	})
 }
 
-// stream replaces Out/rel atomically with what fill writes: a new temp file in the same directory, then
-// rename. The temp file is created with mode 0644 (less the umask), so the web server can read
-// it the moment it appears.
-func (s *Site) stream(rel string, fill func(io.Writer) error) error {
-	path := filepath.Join(s.Out, rel)
-	dir := filepath.Dir(path)
-	if err := s.mkdir(dir); err != nil {
+// writeWith writes rel with what fill puts into a buffer (one of a pool: a full run writes a
+// page per build); nothing when fill fails.
+func (s *Site) writeWith(rel string, fill func(*bytes.Buffer) error) error {
+	buf := s.buffers.Get().(*bytes.Buffer)
+	defer s.buffers.Put(buf)
+	buf.Reset()
+	if err := fill(buf); err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, "."+filepath.Base(path)+".tmp-"+strconv.FormatUint(rand.Uint64(), 36))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	err = errors.Join(fill(f), f.Close())
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp) // best effort: the error below is what matters
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if s.written.Add(1) <= syncEach {
-		s.mu.Lock()
-		s.paths = append(s.paths, path)
-		s.mu.Unlock()
-	}
-	return nil
-}
-
-// mkdir creates dir once per Site.
-func (s *Site) mkdir(dir string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.dirs[dir] {
-		return nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
-	}
-	s.dirs[dir] = true
-	return nil
+	return s.write(rel, buf.Bytes())
 }
 
 func (s *Site) now() time.Time {

@@ -101,7 +101,7 @@ func (s *Source) Read(ctx context.Context, b *drone.Build) Read {
 // where it came from and, when there is no usable document, why (origin Missing or Invalid).
 func (s *Source) results(ctx context.Context, b *drone.Build) (*results.Results, []byte, string, string) {
 	path := rundir.ResultsFile(s.RunsDir, rundir.DroneRunID(uint64(b.Number)))
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	var res *results.Results
 	if err == nil {
 		res, err = decode(data)
