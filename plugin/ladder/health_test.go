@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -66,7 +65,7 @@ func TestHealthStatuses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)
-			w.Ready = 500 * time.Millisecond
+			w.Ready = doorWindow
 			if tt.overlay != "" {
 				w.Overlay = overlayOf(t, tt.overlay)
 			}
@@ -165,7 +164,7 @@ func TestReadiness(t *testing.T) {
 	t.Run("an app that never says ready fails install with the probe's words, its page never judged", func(t *testing.T) {
 		t.Parallel()
 		w := newWorld(t)
-		w.Ready = 1500 * time.Millisecond
+		w.Ready = doorWindow
 		w.Overlay = overlayOf(t, probe)
 		w.Door.Route("/api/ready", func() (int, string) { return http.StatusServiceUnavailable, "migrating database" })
 		out := w.run(t.Context())
