@@ -328,3 +328,17 @@ func TestStabilityErrorNamesServiceExitAndLogs(t *testing.T) {
 	assert.Equal(t, "service st_app: task failed after converging (exit 1 at 12:00:03): task: non-zero exit (1); "+
 		"last logs: two | three | four", e.Error())
 }
+
+func TestEngineFaultIsToldFromTheRecipesOwnFailures(t *testing.T) {
+	t.Parallel()
+	seen := "starting container failed: unable to remount dir as readonly: mount tmpfs:/var/lib/docker/containers/7a60/mounts/secrets, flags: 0x21, data: uid=0,gid=0: device or resource busy"
+	assert.Contains(t, engineFault(seen), "moby/moby#48783")
+	for _, recipes := range []string{
+		"task: non-zero exit (1)",
+		"starting container failed: error gathering device information while adding custom device \"/dev/x\": no such file or directory",
+		`starting container failed: failed to create task for container: failed to create shim task: OCI runtime create failed: exec: "/app": permission denied`,
+		"",
+	} {
+		assert.Empty(t, engineFault(recipes), "%q is the recipe's", recipes)
+	}
+}

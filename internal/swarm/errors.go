@@ -21,6 +21,9 @@ type RollbackError struct {
 	// OOMKilled and MemoryLimit are as in CrashLoopError, for that task.
 	OOMKilled   bool
 	MemoryLimit int64
+	// EngineFault names the engine bug that task hit ("" when none is known): the update failed
+	// for the host's engine, not for the recipe.
+	EngineFault string
 }
 
 func (e *RollbackError) Error() string {
@@ -44,6 +47,9 @@ type CrashLoopError struct {
 	// killed at, in bytes (0: the service had none).
 	OOMKilled   bool
 	MemoryLimit int64
+	// EngineFault names the engine bug every counted task hit ("" unless all of them did): the
+	// tasks never got to run the recipe's code.
+	EngineFault string
 }
 
 func (e *CrashLoopError) Error() string {

@@ -101,9 +101,7 @@ func TestWaitFailsAtOnceOnAFailedUpdateState(t *testing.T) {
 			c := fakeEngineClient(t, f)
 
 			timeout := 3 * time.Second
-			start := time.Now()
 			_, err := c.WaitConvergedReport(t.Context(), "st", WaitOptions{Timeout: timeout, Since: now.Add(-time.Second)})
-			took := time.Since(start)
 			if !tt.wantFail {
 				var to *TimeoutError
 				require.ErrorAs(t, err, &to, "got %v", err)
@@ -112,7 +110,7 @@ func TestWaitFailsAtOnceOnAFailedUpdateState(t *testing.T) {
 			}
 			var rb *RollbackError
 			require.ErrorAs(t, err, &rb, "got %v", err)
-			assert.Less(t, took, timeout/2, "failed at the first evaluation")
+			assert.Equal(t, 1, f.asked("/v1.41/services"), "failed at the first evaluation")
 			assert.Equal(t, "st_app", rb.Service)
 			assert.Equal(t, string(tt.state), rb.State)
 			assert.Equal(t, "task: non-zero exit (1)", rb.TaskErr)
@@ -140,4 +138,47 @@ func TestUpdateFailed(t *testing.T) {
 			assert.Equal(t, tt.want, updateFailed(tt.status))
 		})
 	}
+}
+
+// engineErr is the daemon's error for a task runc could not start (moby/moby#48783), as seen here.
+const engineErr = "starting container failed: unable to remount dir as readonly: mount tmpfs:/var/lib/docker/containers/7a60/mounts/secrets, flags: 0x21, data: uid=0,gid=0: device or resource busy"
+
+// A task the engine never started is the engine's failure, not the recipe's: the error says so,
+// and only when every counted task hit it (one that ran and failed is the recipe's).
+func TestAnEngineFaultIsNamedOnTheError(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	failed := func(id, err string) swarm.Task {
+		tk := task(id, newSpec, swarm.TaskStateRejected, now)
+		tk.Status.Err, tk.Status.ContainerStatus = err, nil
+		return tk
+	}
+	wait := func(t *testing.T, svc swarm.Service, tasks ...swarm.Task) error {
+		svc.Spec.Labels = map[string]string{NamespaceLabel: "st"}
+		c := fakeEngineClient(t, &fakeEngine{Services: []swarm.Service{svc}, Tasks: tasks})
+		_, err := c.WaitConvergedReport(t.Context(), "st", WaitOptions{Timeout: time.Minute, Since: now.Add(-time.Second)})
+		return err
+	}
+	t.Run("a paused update", func(t *testing.T) {
+		t.Parallel()
+		err := wait(t, service(&swarm.UpdateStatus{State: swarm.UpdateStatePaused, Message: "update paused due to failure"}),
+			failed("a", engineErr))
+		var rb *RollbackError
+		require.ErrorAs(t, err, &rb, "got %v", err)
+		assert.Contains(t, rb.EngineFault, "moby/moby#48783")
+	})
+	t.Run("a crash loop of tasks never started", func(t *testing.T) {
+		t.Parallel()
+		err := wait(t, service(nil), failed("a", engineErr), failed("b", engineErr), failed("c", engineErr))
+		var crash *CrashLoopError
+		require.ErrorAs(t, err, &crash, "got %v", err)
+		assert.Contains(t, crash.EngineFault, "moby/moby#48783")
+	})
+	t.Run("a crash loop with one task that ran", func(t *testing.T) {
+		t.Parallel()
+		err := wait(t, service(nil), failed("a", "task: non-zero exit (1)"), failed("b", engineErr), failed("c", engineErr))
+		var crash *CrashLoopError
+		require.ErrorAs(t, err, &crash, "got %v", err)
+		assert.Empty(t, crash.EngineFault, "a task that ran and failed is the recipe's")
+	})
 }

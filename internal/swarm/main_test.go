@@ -131,7 +131,7 @@ services:
     healthcheck:
       test: ["CMD", "/swarmtest", "probe"]
       interval: 1s
-      timeout: 2s
+      timeout: 30s
       retries: 3
     volumes: ["data:/data"]
     secrets: [api_key, db_password]

@@ -249,6 +249,12 @@ func (w *waiter) crashLoop(ctx context.Context, svc swarm.Service, failures []sw
 	if cs := last.Status.ContainerStatus; cs != nil {
 		e.ExitCode = cs.ExitCode
 	}
+	e.EngineFault = engineFault(last.Status.Err)
+	for _, t := range failures {
+		if engineFault(t.Status.Err) == "" {
+			e.EngineFault = "" // one task the engine did start and that failed is the recipe's
+		}
+	}
 	return e
 }
 
@@ -305,6 +311,7 @@ func (w *waiter) rollback(ctx context.Context, svc swarm.Service, tasks []swarm.
 	}
 	if newest != nil {
 		e.TaskErr = newest.Status.Err
+		e.EngineFault = engineFault(newest.Status.Err)
 		if cause := w.c.failureCause(ctx, *newest); cause.oomKilled {
 			e.TaskErr, e.OOMKilled, e.MemoryLimit = cause.text, true, cause.memoryLimit
 		}

@@ -210,7 +210,7 @@ services:
     healthcheck:
       test: ["CMD", "/swarmtest", "probe"]
       interval: 1s
-      timeout: 2s
+      timeout: 30s
       retries: 1
     deploy:
       restart_policy:

@@ -119,7 +119,7 @@ services:
     healthcheck:
       test: ["CMD", "/app", "healthcheck"]
       interval: 5s
-      timeout: 3s
+      timeout: 10s
       retries: 5
       start_period: 1m
     deploy:
@@ -209,7 +209,7 @@ services:
     healthcheck:
       test: ["CMD", "/app", "healthcheck", "http://127.0.0.1:7000/healthz"]
       interval: 5s
-      timeout: 3s
+      timeout: 10s
       retries: 5
       start_period: 30s
     deploy:

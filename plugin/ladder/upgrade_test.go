@@ -67,6 +67,13 @@ func TestConvergence(t *testing.T) {
 		{name: "an image whose registry cannot be reached after the upgrade leaves upgrade unverified",
 			waitErrs: map[string][]error{upgradeStack: {nil, fmt.Errorf("wait: %w", &swarm.ImageError{Service: upgradeStack + "_app", Image: "gitea/gitea:1.22", Reason: "net/http: TLS handshake timeout", Unreachable: true})}}, tier: results.TierUpgrade, want: results.Unverified,
 			wantReason: "TLS handshake timeout", wantLog: upgradeLog},
+		{name: "an update the engine failed to start (a known engine bug) leaves upgrade unverified",
+			waitErrs: map[string][]error{upgradeStack: {nil, &swarm.RollbackError{Service: upgradeStack + "_app", State: "paused", Message: "update paused due to failure",
+				TaskErr: "starting container failed: unable to remount dir as readonly: device or resource busy", EngineFault: "moby/moby#48783"}}},
+			tier: results.TierUpgrade, want: results.Unverified, wantReason: swarm.EngineFaultWords + " (moby/moby#48783), not the recipe", wantLog: upgradeLog},
+		{name: "a crash loop of tasks the engine never started leaves install unverified",
+			waitErrs: map[string][]error{freshStack: {&swarm.CrashLoopError{Service: freshStack + "_app", Failures: 3, Err: "starting container failed: unable to remount dir as readonly", EngineFault: "moby/moby#48783"}}},
+			tier:     results.TierInstall, want: results.Unverified, wantReason: swarm.EngineFaultWords, wantLog: goodLog[:2]},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -230,7 +230,7 @@ func kvRoutes(mux *http.ServeMux, data kv) {
 
 // healthcheck exits 0 only when the server answers 200 on /healthz.
 func healthcheck(ctx context.Context, url string) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 8*time.Second) // within the recipes' healthcheck timeout (10 s): a loaded box can take seconds
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

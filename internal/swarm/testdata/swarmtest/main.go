@@ -102,7 +102,7 @@ func once() int {
 }
 
 func probe() int {
-	client := &http.Client{Timeout: 2 * time.Second}
+	client := &http.Client{Timeout: 20 * time.Second} // within the healthcheck timeout (30 s): a loaded box can take seconds
 	resp, err := client.Get("http://127.0.0.1:8080/health")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "probe:", err)

@@ -1,0 +1,29 @@
+package swarm
+
+import "strings"
+
+// EngineFaultWords begin the reason of a rung that a Docker engine bug kept from being proven:
+// the ladder records such a rung as unverified (infrastructure), never as the recipe's failure.
+const EngineFaultWords = "the Docker engine failed to start a container"
+
+// engineFaults are task errors that only the engine causes, whatever the recipe says: each with
+// the upstream report that names the bug. A task's error is the daemon's own text
+// (swarm.TaskStatus.Err).
+var engineFaults = []struct{ says, means string }{
+	// runc's remount of the secrets tmpfs read-only fails with EBUSY under load; the same spec
+	// starts on a retry. Seen here under a loaded 2-CPU box: "starting container failed: unable to
+	// remount dir as readonly: mount tmpfs:/var/lib/docker/containers/<id>/mounts/secrets, flags:
+	// 0x21, data: uid=0,gid=0: device or resource busy".
+	{"unable to remount dir as readonly", "moby/moby#48783: runc could not remount the secrets tmpfs read-only (EBUSY)"},
+}
+
+// engineFault names the engine bug a task error shows, or "" when the error is not known to be
+// the engine's alone.
+func engineFault(taskErr string) string {
+	for _, f := range engineFaults {
+		if strings.Contains(taskErr, f.says) {
+			return f.means
+		}
+	}
+	return ""
+}
