@@ -35,7 +35,7 @@ services:
 
 	since := time.Now()
 	deployStack(t, stack, strings.Replace(compose, "%s", "1000G", 1), nil)
-	err := c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: 10 * time.Second, Since: since, Logger: testLogger(t)})
+	err := c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: 30 * time.Second, Since: since, Logger: testLogger(t)}) // long enough for a loaded swarm to have scheduled (and parked) the new task
 
 	var to *TimeoutError
 	require.ErrorAs(t, err, &to, "got %v", err)

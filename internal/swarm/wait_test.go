@@ -144,7 +144,7 @@ services:
         constraints: ["node.labels.ccci-never == true"]
 `, nil)
 
-	err := c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: 4 * time.Second})
+	err := c.WaitConverged(t.Context(), stack, WaitOptions{Timeout: 20 * time.Second}) // long enough for a loaded swarm to have scheduled (and parked) the task
 	var to *TimeoutError
 	require.ErrorAs(t, err, &to)
 	assert.True(t, errors.Is(err, context.DeadlineExceeded))
