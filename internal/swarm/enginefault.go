@@ -1,6 +1,9 @@
 package swarm
 
-import "strings"
+import (
+	"errors"
+	"strings"
+)
 
 // EngineFaultWords begin the reason of a rung that a Docker engine bug kept from being proven:
 // the ladder records such a rung as unverified (infrastructure), never as the recipe's failure.
@@ -24,6 +27,20 @@ func engineFault(taskErr string) string {
 		if strings.Contains(taskErr, f.says) {
 			return f.means
 		}
+	}
+	return ""
+}
+
+// EngineFaultOf returns the engine bug err shows (a failed update or a crash loop whose tasks the
+// engine never started), or "" when err is nil or the recipe's or anything else's failure.
+func EngineFaultOf(err error) string {
+	var rollback *RollbackError
+	var crash *CrashLoopError
+	switch {
+	case errors.As(err, &rollback):
+		return rollback.EngineFault
+	case errors.As(err, &crash):
+		return crash.EngineFault
 	}
 	return ""
 }

@@ -16,8 +16,8 @@ import (
 )
 
 // fakeEngine serves a frozen swarm over the Docker Engine API (v1.41, the daemon here): the
-// services, tasks and nodes the wait reads, an event stream that stays open and silent, and 404
-// for anything else (task logs, so the wait falls back to "logs unavailable"). The real docker
+// services, tasks and nodes the wait reads, an event stream that stays open and silent, task b's
+// container (running), and 404 for anything else (task logs, so the wait falls back to "logs unavailable"). The real docker
 // client talks to it, so the client code is under test too. It records the paths it was asked for.
 type fakeEngine struct {
 	Services []swarm.Service
@@ -39,6 +39,9 @@ func (f *fakeEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(f.Tasks)
 	case "/nodes":
 		_ = json.NewEncoder(w).Encode([]swarm.Node{{ID: "node-1"}})
+	case "/containers/c-b/json":
+		// Task b's container: running, no healthcheck (ContainerInspect's State, Engine API 1.41).
+		_ = json.NewEncoder(w).Encode(map[string]any{"Id": "c-b", "State": map[string]any{"Status": "running", "Running": true}})
 	case "/events":
 		w.WriteHeader(http.StatusOK)
 		w.(http.Flusher).Flush()
@@ -173,6 +176,17 @@ func TestAnEngineFaultIsNamedOnTheError(t *testing.T) {
 		var crash *CrashLoopError
 		require.ErrorAs(t, err, &crash, "got %v", err)
 		assert.Contains(t, crash.EngineFault, "moby/moby#48783")
+	})
+	t.Run("a restart before convergence", func(t *testing.T) {
+		t.Parallel()
+		svc := service(nil)
+		svc.Spec.Labels = map[string]string{NamespaceLabel: "st"}
+		running := task("b", newSpec, swarm.TaskStateRunning, now.Add(time.Millisecond))
+		c := fakeEngineClient(t, &fakeEngine{Services: []swarm.Service{svc}, Tasks: []swarm.Task{failed("a", engineErr), running}})
+		conv, err := c.WaitConvergedReport(t.Context(), "st", WaitOptions{Timeout: time.Minute, Since: now.Add(-time.Second), StableFor: time.Millisecond})
+		require.NoError(t, err)
+		require.Len(t, conv.Restarts, 1)
+		assert.Contains(t, conv.Restarts[0].EngineFault, "moby/moby#48783")
 	})
 	t.Run("a crash loop with one task that ran", func(t *testing.T) {
 		t.Parallel()

@@ -23,6 +23,9 @@ type TaskFailure struct {
 	// at, in bytes (0: no limit).
 	OOMKilled   bool
 	MemoryLimit int64
+	// EngineFault names the engine bug that kept the task from starting ("" when none is known):
+	// such a task never ran the recipe's code.
+	EngineFault string
 }
 
 // FailuresSince returns the tasks of the current spec of every service of stack that failed, were
@@ -70,7 +73,8 @@ func (c *Client) CheckStable(ctx context.Context, stack string, since time.Time)
 func (c *Client) taskFailure(ctx context.Context, svc swarm.Service, t swarm.Task) TaskFailure {
 	cause := c.failureCause(ctx, t)
 	f := TaskFailure{Service: svc.Spec.Name, TaskID: t.ID, State: string(t.Status.State), At: t.Status.Timestamp,
-		Err: cause.text, OOMKilled: cause.oomKilled, MemoryLimit: cause.memoryLimit, LastLogs: c.lastLogs(ctx, t, logLines)}
+		Err: cause.text, OOMKilled: cause.oomKilled, MemoryLimit: cause.memoryLimit, LastLogs: c.lastLogs(ctx, t, logLines),
+		EngineFault: engineFault(t.Status.Err)}
 	if cs := t.Status.ContainerStatus; cs != nil {
 		f.ExitCode = cs.ExitCode
 	}

@@ -22,9 +22,12 @@ type app struct {
 	// a task failing after convergedAt fails the tier, one failing before is a reported restart.
 	deployedAt  time.Time
 	convergedAt time.Time
-	seeded      map[string]string
-	floor       DataFloor
-	volumes     int // named volumes the floor marked before the upgrade
+	// redeploy deploys the latest deploy's files again: set by deploy, used (once) by converged
+	// when the engine failed to start a container of it, nil otherwise.
+	redeploy func(ctx context.Context) error
+	seeded   map[string]string
+	floor    DataFloor
+	volumes  int // named volumes the floor marked before the upgrade
 }
 
 func (a *app) seededVolumes() bool { return a.volumes > 0 }
@@ -64,11 +67,14 @@ func (l *Ladder) deploy(ctx context.Context, t *tier, a *app, check, version, wh
 		return false
 	}
 	l.banner(t.Name, "abra app deploy %s %s", a.Domain, what)
-	sctx, cancel := l.step(ctx)
-	a.deployedAt = time.Now()
-	err := l.Abra.Deploy(sctx, a.Domain, version, chaos)
-	cancel()
-	if err != nil {
+	a.redeploy = func(ctx context.Context) error {
+		sctx, cancel := l.step(ctx)
+		defer cancel()
+		a.deployedAt = time.Now()
+		return l.Abra.Deploy(sctx, a.Domain, version, chaos)
+	}
+	if err := a.redeploy(ctx); err != nil {
+		a.redeploy = nil
 		t.callFailed(ctx, check, err)
 		return false
 	}
@@ -114,22 +120,48 @@ func allowedNote(n int) string {
 // converged waits for every service of a to run its desired replicas, failing fast on a crash
 // loop, a swarm rollback or an image that cannot be pulled. Restarts before convergence (an app
 // that started before its database: swarm ignores depends_on) are reported as warnings.
+//
+// When the engine failed to start a container of the latest deploy (a known engine bug: the task
+// never ran the recipe's code), the same files are deployed once more, as swarm would retry a
+// task: a redeploy of unchanged files starts a paused or rolled-back update again. A second
+// engine fault leaves the tier unverified.
 func (l *Ladder) converged(ctx context.Context, t *tier, a *app, check string) bool {
-	l.banner(t.Name, "waiting for %s to converge", a.Stack)
-	sctx, cancel := l.step(ctx)
-	defer cancel()
-	conv, err := l.Swarm.WaitConvergedReport(sctx, a.Stack, swarm.WaitOptions{Timeout: l.StepTimeout, CrashThreshold: 3, Since: a.deployedAt})
+	redeploy := a.redeploy
+	a.redeploy = nil
+	conv, err := l.waitConverged(ctx, t, a)
+	if fault := swarm.EngineFaultOf(err); fault != "" && redeploy != nil && ctx.Err() == nil {
+		l.banner(t.Name, "%s of %s (%s), not the recipe: deploying the same files again, once", swarm.EngineFaultWords, a.Stack, fault)
+		t.Warnings = append(t.Warnings, fmt.Sprintf("%s of %s (%s); the same files were deployed again and this result is the second deploy's", swarm.EngineFaultWords, a.Stack, fault))
+		if err := redeploy(ctx); err != nil {
+			t.callFailed(ctx, check, err)
+			return false
+		}
+		conv, err = l.waitConverged(ctx, t, a)
+	}
 	if err != nil {
 		t.convergeFailed(ctx, check, err)
 		return false
 	}
 	a.convergedAt = conv.At
 	for _, r := range conv.Restarts {
+		if r.EngineFault != "" {
+			// Swarm restarted a task the engine never started: not a restart of the recipe's.
+			l.banner(t.Name, "%s of %s (%s); swarm started it again", swarm.EngineFaultWords, r.Service, r.EngineFault)
+			continue
+		}
 		t.Warnings = append(t.Warnings, fmt.Sprintf("service %s restarted before converging (exit %d: %s); reported, not failed: swarm ignores depends_on, so an app may start before what it needs",
 			r.Service, r.ExitCode, r.Err))
 	}
 	t.pass(check, "all services of %s running", a.Stack)
 	return true
+}
+
+// waitConverged is one wait for a's stack to converge since its latest deploy, bounded by a step.
+func (l *Ladder) waitConverged(ctx context.Context, t *tier, a *app) (swarm.Convergence, error) {
+	l.banner(t.Name, "waiting for %s to converge", a.Stack)
+	sctx, cancel := l.step(ctx)
+	defer cancel()
+	return l.Swarm.WaitConvergedReport(sctx, a.Stack, swarm.WaitOptions{Timeout: l.StepTimeout, CrashThreshold: 3, Since: a.deployedAt})
 }
 
 // stable fails the tier when a task of a's current deployment failed after it converged: a

@@ -137,10 +137,8 @@ func (t *tier) convergeFailed(ctx context.Context, check string, err error) {
 	switch {
 	case ctx.Err() != nil:
 		t.unverified("%s: run aborted (%v): %v", check, context.Cause(ctx), err)
-	case errors.As(err, &crash) && crash.EngineFault != "":
-		t.unverified("%s: %s (%s), not the recipe: rerun: %v", check, swarm.EngineFaultWords, crash.EngineFault, err)
-	case errors.As(err, &rollback) && rollback.EngineFault != "":
-		t.unverified("%s: %s (%s), not the recipe: rerun: %v", check, swarm.EngineFaultWords, rollback.EngineFault, err)
+	case swarm.EngineFaultOf(err) != "":
+		t.unverified("%s: %s (%s), not the recipe: rerun: %v", check, swarm.EngineFaultWords, swarm.EngineFaultOf(err), err)
 	case errors.As(err, &image) && image.Unreachable:
 		// The registry could not be reached: the box's network, not the recipe.
 		t.unverified("%s: %v", check, err)

@@ -28,6 +28,9 @@ func TestConvergence(t *testing.T) {
 	rollback := &swarm.RollbackError{Service: upgradeStack + "_app", State: "rollback_started", Message: "update paused due to failure or early termination of task"}
 	refused := &swarm.ImageError{Service: freshStack + "_app", Image: "gitea/gitea:9.9.9", Reason: "manifest unknown: manifest unknown"}
 	unreachable := &swarm.ImageError{Service: freshStack + "_app", Image: "gitea/gitea:1.21", Reason: "dial tcp: lookup registry-1.docker.io: no such host", Unreachable: true}
+	engineRollback := &swarm.RollbackError{Service: upgradeStack + "_app", State: "paused", Message: "update paused due to failure",
+		TaskErr: "starting container failed: unable to remount dir as readonly: device or resource busy", EngineFault: "moby/moby#48783"}
+	engineCrash := &swarm.CrashLoopError{Service: freshStack + "_app", Failures: 3, Err: "starting container failed: unable to remount dir as readonly", EngineFault: "moby/moby#48783"}
 	tests := []struct {
 		name        string
 		waitErrs    map[string][]error // per stack, per wait: the fresh app's, then the base's and the upgrade's
@@ -67,13 +70,13 @@ func TestConvergence(t *testing.T) {
 		{name: "an image whose registry cannot be reached after the upgrade leaves upgrade unverified",
 			waitErrs: map[string][]error{upgradeStack: {nil, fmt.Errorf("wait: %w", &swarm.ImageError{Service: upgradeStack + "_app", Image: "gitea/gitea:1.22", Reason: "net/http: TLS handshake timeout", Unreachable: true})}}, tier: results.TierUpgrade, want: results.Unverified,
 			wantReason: "TLS handshake timeout", wantLog: upgradeLog},
-		{name: "an update the engine failed to start (a known engine bug) leaves upgrade unverified",
-			waitErrs: map[string][]error{upgradeStack: {nil, &swarm.RollbackError{Service: upgradeStack + "_app", State: "paused", Message: "update paused due to failure",
-				TaskErr: "starting container failed: unable to remount dir as readonly: device or resource busy", EngineFault: "moby/moby#48783"}}},
-			tier: results.TierUpgrade, want: results.Unverified, wantReason: swarm.EngineFaultWords + " (moby/moby#48783), not the recipe", wantLog: upgradeLog},
-		{name: "a crash loop of tasks the engine never started leaves install unverified",
-			waitErrs: map[string][]error{freshStack: {&swarm.CrashLoopError{Service: freshStack + "_app", Failures: 3, Err: "starting container failed: unable to remount dir as readonly", EngineFault: "moby/moby#48783"}}},
-			tier:     results.TierInstall, want: results.Unverified, wantReason: swarm.EngineFaultWords, wantLog: goodLog[:2]},
+		{name: "an update the engine failed to start twice (a known engine bug) leaves upgrade unverified after one redeploy",
+			waitErrs: map[string][]error{upgradeStack: {nil, engineRollback, engineRollback}},
+			tier:     results.TierUpgrade, want: results.Unverified, wantReason: swarm.EngineFaultWords + " (moby/moby#48783), not the recipe",
+			wantLog: append(slices.Clone(upgradeLog), "upgrade: deploy --chaos")},
+		{name: "a crash loop of tasks the engine never started, twice, leaves install unverified after one redeploy",
+			waitErrs: map[string][]error{freshStack: {engineCrash, engineCrash}},
+			tier:     results.TierInstall, want: results.Unverified, wantReason: swarm.EngineFaultWords, wantLog: append(slices.Clone(goodLog[:2]), "fresh: deploy --chaos")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,6 +94,60 @@ func TestConvergence(t *testing.T) {
 			assertNotReached(t, tiers, tt.tier, ladderOrder[slices.Index(ladderOrder, tt.tier)+1:]...)
 		})
 	}
+}
+
+// TestAnEngineFaultIsRetriedOnce: when the engine failed to start a container of a deploy (the
+// task never ran the recipe's code), the same files are deployed once more and the second
+// deploy's convergence is the result, with a warning that says so. A recipe's own failure is
+// never redeployed (TestConvergence's logs hold one deploy each).
+func TestAnEngineFaultIsRetriedOnce(t *testing.T) {
+	t.Parallel()
+	fault := &swarm.RollbackError{Service: upgradeStack + "_app", State: "rollback_completed", Message: "rollback completed",
+		TaskErr: "starting container failed: unable to remount dir as readonly: device or resource busy", EngineFault: "moby/moby#48783"}
+	crash := &swarm.CrashLoopError{Service: freshStack + "_app", Failures: 3, EngineFault: "moby/moby#48783"}
+	tests := []struct {
+		name     string
+		waitErrs map[string][]error
+		tier     string
+		log      []string
+	}{
+		{"the upgrade's chaos deploy", map[string][]error{upgradeStack: {nil, fault}}, results.TierUpgrade,
+			[]string{"fresh: app new --chaos", "fresh: deploy --chaos", "upgrade: app new " + testBase, "upgrade: deploy " + testBase,
+				"upgrade: deploy --chaos", "upgrade: deploy --chaos", "upgrade: backup create", "upgrade: restore 5a7e0001"}},
+		{"the fresh install", map[string][]error{freshStack: {crash}}, results.TierInstall,
+			append([]string{"fresh: app new --chaos", "fresh: deploy --chaos"}, goodLog[1:]...)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			w.Swarm.WaitErrs = tt.waitErrs
+			out := w.run(t.Context())
+
+			tiers := climb(t, out)
+			got := tiers[tt.tier]
+			assert.Equal(t, results.Pass, got.Status, got.Reason)
+			assert.Equal(t, tt.log, w.Abra.Log(), "the same files deployed once more, and only once")
+			require.Len(t, got.Warnings, 1)
+			assert.Contains(t, got.Warnings[0], swarm.EngineFaultWords+" of ")
+			assert.Contains(t, got.Warnings[0], "the same files were deployed again")
+		})
+	}
+}
+
+// TestATaskTheEngineNeverStartedIsNoRestartOfTheRecipes: swarm started it again and the stack
+// converged; the recipe restarted nothing, so the tier carries no restart warning.
+func TestATaskTheEngineNeverStartedIsNoRestartOfTheRecipes(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.Swarm.Restarts = map[string][][]swarm.TaskFailure{freshStack: {{{Service: freshStack + "_worker", TaskID: "t1", State: "rejected",
+		Err: "starting container failed: unable to remount dir as readonly", At: time.Now(), EngineFault: "moby/moby#48783"}}}}
+	out := w.run(t.Context())
+
+	tiers := climb(t, out)
+	assert.Equal(t, results.Pass, tiers[results.TierInstall].Status)
+	assert.Empty(t, tiers[results.TierInstall].Warnings)
+	assert.Contains(t, w.Out.String(), swarm.EngineFaultWords+" of "+freshStack+"_worker", "the log says what happened")
 }
 
 // TestRestartsBeforeConvergence: a task that fails before its stack converges (an app that
