@@ -3,6 +3,8 @@ package swarm
 import (
 	"errors"
 	"strings"
+
+	"github.com/docker/docker/api/types/swarm"
 )
 
 // EngineFaultWords begin the reason of a rung that a Docker engine bug kept from being proven:
@@ -29,6 +31,18 @@ func engineFault(taskErr string) string {
 		}
 	}
 	return ""
+}
+
+// sharedEngineFault names the engine bug every one of tasks hit, or "": one task the engine did
+// start and that failed is the recipe's.
+func sharedEngineFault(tasks []swarm.Task) string {
+	fault := ""
+	for _, t := range tasks {
+		if fault = engineFault(t.Status.Err); fault == "" {
+			return ""
+		}
+	}
+	return fault
 }
 
 // EngineFaultOf returns the engine bug err shows (a failed update or a crash loop whose tasks the

@@ -17,8 +17,9 @@ import (
 
 // fakeEngine serves a frozen swarm over the Docker Engine API (v1.41, the daemon here): the
 // services, tasks and nodes the wait reads, an event stream that stays open and silent, task b's
-// container (running), and 404 for anything else (task logs, so the wait falls back to "logs unavailable"). The real docker
-// client talks to it, so the client code is under test too. It records the paths it was asked for.
+// container (running), and 404 for anything else (task logs, so the wait falls back to "logs
+// unavailable"). The real docker client talks to it, so the client code is under test too. It
+// records the paths it was asked for.
 type fakeEngine struct {
 	Services []swarm.Service
 	Tasks    []swarm.Task

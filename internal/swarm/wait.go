@@ -249,12 +249,7 @@ func (w *waiter) crashLoop(ctx context.Context, svc swarm.Service, failures []sw
 	if cs := last.Status.ContainerStatus; cs != nil {
 		e.ExitCode = cs.ExitCode
 	}
-	e.EngineFault = engineFault(last.Status.Err)
-	for _, t := range failures {
-		if engineFault(t.Status.Err) == "" {
-			e.EngineFault = "" // one task the engine did start and that failed is the recipe's
-		}
-	}
+	e.EngineFault = sharedEngineFault(failures)
 	return e
 }
 

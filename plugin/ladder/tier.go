@@ -127,18 +127,20 @@ func missingMachinery(output string) string {
 
 // convergeFailed classifies a convergence error: crash loops, rollbacks, never converging and an
 // image the registry says does not exist are the recipe's failure; a known engine bug (the
-// container was never started), an unreachable registry and anything else (the Docker API went away), or any error once the run's ctx
-// is done (the wait was cut short by the abort, not by the step timeout), is infrastructure.
+// container was never started), an unreachable registry and anything else (the Docker API went
+// away), or any error once the run's ctx is done (the wait was cut short by the abort, not by the
+// step timeout), is infrastructure.
 func (t *tier) convergeFailed(ctx context.Context, check string, err error) {
 	var crash *swarm.CrashLoopError
 	var rollback *swarm.RollbackError
 	var timeout *swarm.TimeoutError
 	var image *swarm.ImageError
+	fault := swarm.EngineFaultOf(err)
 	switch {
 	case ctx.Err() != nil:
 		t.unverified("%s: run aborted (%v): %v", check, context.Cause(ctx), err)
-	case swarm.EngineFaultOf(err) != "":
-		t.unverified("%s: %s (%s), not the recipe: rerun: %v", check, swarm.EngineFaultWords, swarm.EngineFaultOf(err), err)
+	case fault != "":
+		t.unverified("%s: %s (%s), not the recipe: rerun: %v", check, swarm.EngineFaultWords, fault, err)
 	case errors.As(err, &image) && image.Unreachable:
 		// The registry could not be reached: the box's network, not the recipe.
 		t.unverified("%s: %v", check, err)
